@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { Secret } from './secret.js';
+
+/**
+ * The configuration schema. Its type is inferred (`Config`); the loader validates once at
+ * start-up and freezes the result. Every non-critical setting has a default, so an empty file
+ * (or no file at all) is a valid configuration.
+ */
+
+/** A secret: a plain string in the file (discouraged), or a resolved `{env}`/`{file}`/`{vault}` reference. */
+export const secretSchema = z.union([z.instanceof(Secret), z.string().min(1).transform((value) => new Secret(value, 'inline'))]);
+
+const durationMs = z.number().int().nonnegative();
+
+const timeoutsSchema = z
+  .object({
+    /** TCP connect. */
+    connectMs: durationMs.default(5_000),
+    /** Until the upstream's response headers (for streams, the commit point). */
+    firstByteMs: durationMs.default(60_000),
+    /** Longest silence between two stream chunks / body bytes. */
+    stallMs: durationMs.default(30_000),
+    /** Whole call. 0 = no limit beyond the others. */
+    totalMs: durationMs.default(600_000),
+  })
+  .strict();
+
+const providerBase = {
+  /** Extra headers sent upstream on every call. */
+  headers: z.record(z.string(), z.string()).default({}),
+  timeouts: timeoutsSchema.prefault({}),
+};
+
+const openaiProviderSchema = z
+  .object({
+    type: z.literal('openai'),
+    baseUrl: z.url().default('https://api.openai.com/v1'),
+    apiKey: secretSchema.optional(),
+    /** Keep-alive connections per upstream origin. */
+    connections: z.number().int().positive().default(128),
+    ...providerBase,
+  })
+  .strict();
+
+const mockScenarioSchema = z
+  .object({
+    /** Delay before a non-stream answer or the first stream chunk. */
+    latencyMs: durationMs.default(0),
+    /** Random extra delay, uniform in [0, jitterMs]. */
+    jitterMs: durationMs.default(0),
+    /** Delay between stream chunks. */
+    chunkDelayMs: durationMs.default(0),
+    /** Output length when the request does not cap it. */
+    completionTokens: z.number().int().positive().default(24),
+  })
+  .strict();
+
+const mockProviderSchema = z
+  .object({
+    type: z.literal('mock'),
+    /** Seed for the deterministic generator (and, later, failure injection). */
+    seed: z.number().int().default(42),
+    scenario: mockScenarioSchema.prefault({}),
+    ...providerBase,
+  })
+  .strict();
+
+export const providerSchema = z.discriminatedUnion('type', [openaiProviderSchema, mockProviderSchema]);
+
+const deploymentSchema = z
+  .object({
+    id: z.string().min(1).optional(),
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    /** Defaults merged under the client's parameters. */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** Parameters forced over the client's. */
+    override: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+const aliasSchema = z
+  .object({
+    deployments: z.array(deploymentSchema).min(1),
+    /** `chat` (default) or `embeddings`. */
+    type: z.enum(['chat', 'embeddings']).default('chat'),
+    description: z.string().optional(),
+  })
+  .strict();
+
+const serverSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(4000),
+    /** Largest request body accepted (413 beyond). */
+    bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /** After SIGTERM, keep serving (readiness already 503) this long so load balancers notice. */
+    drainDelayMs: durationMs.default(0),
+    /** After the drain delay, how long in-flight requests and streams may take to finish. */
+    shutdownGraceMs: durationMs.default(25_000),
+    /** HTTP keep-alive idle timeout for client connections. */
+    keepAliveTimeoutMs: durationMs.default(65_000),
+  })
+  .strict();
+
+const storageSchema = z
+  .object({
+    /** `sqlite:./data/tollgate.db`, `sqlite::memory:` or `postgres://user@host:5432/db`. */
+    url: z
+      .string()
+      .refine((u) => /^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(u), 'must start with sqlite: or postgres://')
+      .default('sqlite:./data/tollgate.db'),
+    /** PostgreSQL schema to use (created if missing). */
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case identifier')
+      .default('public'),
+    password: secretSchema.optional(),
+  })
+  .strict();
+
+const ledgerSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Rows buffered before a write is forced. */
+    batchSize: z.number().int().positive().default(200),
+    /** Longest a row waits in memory before it is written. */
+    flushIntervalMs: z.number().int().positive().default(250),
+    /** Rows kept in memory while the database is unreachable; the oldest are dropped past it (and counted). */
+    maxBufferedRows: z.number().int().positive().default(100_000),
+  })
+  .strict();
+
+const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `auto`: human-readable when stdout is a terminal, JSON otherwise. */
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  })
+  .strict();
+
+const vaultSchema = z
+  .object({
+    address: z.url(),
+    token: secretSchema,
+    namespace: z.string().optional(),
+    /** KV v2 mount used when a reference does not name one. */
+    mount: z.string().default('secret'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: serverSchema.prefault({}),
+    log: logSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    ledger: ledgerSchema.prefault({}),
+    /** Read before anything else so `{vault: ...}` references can be resolved. */
+    vault: vaultSchema.optional(),
+    providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'), providerSchema).default({}),
+    /** Model aliases: what clients send as `model` → where it is served. */
+    models: z.record(z.string().min(1), aliasSchema).default({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const [alias, entry] of Object.entries(config.models)) {
+      entry.deployments.forEach((deployment, index) => {
+        if (!(deployment.provider in config.providers)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', alias, 'deployments', index, 'provider'],
+            message: `unknown provider "${deployment.provider}" (configured: ${Object.keys(config.providers).join(', ') || 'none'})`,
+          });
+        }
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type OpenAIProviderConfig = z.infer<typeof openaiProviderSchema>;
+export type MockProviderConfig = z.infer<typeof mockProviderSchema>;
+export type MockScenario = z.infer<typeof mockScenarioSchema>;
+export type AliasConfig = z.infer<typeof aliasSchema>;
+export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;

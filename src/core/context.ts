@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Deployment, Usage } from './types.js';
+import type { GatewayError } from './errors.js';
+
+/** Who is calling. Filled by authentication; anonymous on the open embedded default. */
+export interface Principal {
+  readonly tenant: string | null;
+  readonly keyId: string | null;
+  /** Aliases this principal may use; `null` = all. */
+  readonly allowedModels: readonly string[] | null;
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ tenant: null, keyId: null, allowedModels: null });
+
+/** One upstream attempt, as recorded for the ledger and the `x-tollgate-attempts` header. */
+export interface AttemptRecord {
+  deployment: string;
+  provider: string;
+  /** `ok`, or the error code that ended the attempt. */
+  outcome: string;
+  status: number;
+  latencyMs: number;
+}
+
+/**
+ * Facts about one call, filled in as it passes through the pipeline and read once at the end
+ * (ledger row, access log). Policies write here instead of passing data around.
+ */
+export interface CallRecord {
+  alias: string;
+  stream: boolean;
+  deployment: Deployment | null;
+  attempts: AttemptRecord[];
+  usage: Usage | null;
+  /** Monotonic ms at which the first chunk (stream) or the whole response reached us. */
+  firstByteAt: number | null;
+  /** How the call ended for the client: ok, error, truncated (stream cut after its first byte), aborted. */
+  outcome: 'ok' | 'error' | 'truncated' | 'aborted';
+  status: number;
+  error: GatewayError | null;
+  /** Attribution (tenant comes from the principal). */
+  feature: string | null;
+  user: string | null;
+  tags: string[];
+  /** True when token counts were estimated locally rather than reported by the upstream. */
+  estimated: boolean;
+  /** Streamed output chunks that reached the client (for truncated-stream accounting). */
+  chunks: number;
+}
+
+/** Everything a policy or provider may need about the current call besides the request itself. */
+export interface CallContext {
+  readonly requestId: string;
+  principal: Principal;
+  /** Aborts when the client disconnects or the gateway gives up; pass it to every I/O call. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Monotonic ms at which the gateway received the request. */
+  readonly startedAt: number;
+  /** Wall-clock ms at which the gateway received the request. */
+  readonly startedAtWall: number;
+  /** Incoming request headers (lower-cased), for policies that read attribution or overrides. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly record: CallRecord;
+  /** Response headers to add (e.g. `x-tollgate-deployment`); the server sends them. */
+  readonly responseHeaders: Record<string, string>;
+}
+
+export function newCallRecord(alias: string, stream: boolean): CallRecord {
+  return {
+    alias,
+    stream,
+    deployment: null,
+    attempts: [],
+    usage: null,
+    firstByteAt: null,
+    outcome: 'ok',
+    status: 200,
+    error: null,
+    feature: null,
+    user: null,
+    tags: [],
+    estimated: false,
+    chunks: 0,
+  };
+}

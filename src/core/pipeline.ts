@@ -1,0 +1,50 @@
+import type { CallContext } from './context.js';
+import type { ChatChunk, ChatRequest, ChatResponse, Deployment, EmbeddingRequest, EmbeddingResponse } from './types.js';
+
+/** What the client asked for, after validation. */
+export type GatewayCall =
+  | { readonly kind: 'chat'; readonly request: ChatRequest; readonly stream: false }
+  | {
+      readonly kind: 'chat';
+      readonly request: ChatRequest;
+      readonly stream: true;
+      /** Whether the client asked for the final usage chunk (`stream_options.include_usage`). */
+      readonly includeUsage: boolean;
+    }
+  | { readonly kind: 'embeddings'; readonly request: EmbeddingRequest };
+
+/** What the pipeline answers: a whole response, or a stream that has passed its commit point. */
+export type GatewayResult =
+  | { readonly kind: 'chat'; readonly response: ChatResponse }
+  | { readonly kind: 'stream'; readonly chunks: AsyncIterable<ChatChunk> }
+  | { readonly kind: 'embeddings'; readonly response: EmbeddingResponse };
+
+export type Handler = (call: GatewayCall, ctx: CallContext) => Promise<GatewayResult>;
+
+/**
+ * A policy wraps the next handler. Policies that must see output (settle, sanitize, cache
+ * fill) wrap the stream's iterable rather than buffering it.
+ */
+export interface Policy {
+  readonly name: string;
+  wrap(next: Handler): Handler;
+}
+
+/** Composes policies around a terminal handler; the first listed is the outermost. */
+export const compose =
+  (...policies: Policy[]) =>
+  (terminal: Handler): Handler =>
+    policies.reduceRight<Handler>((next, policy) => policy.wrap(next), terminal);
+
+/** The per-deployment layer (breaker → retry → timeout → provider) has the same shape, plus the target. */
+export type DeploymentHandler = (call: GatewayCall, deployment: Deployment, ctx: CallContext) => Promise<GatewayResult>;
+
+export interface DeploymentPolicy {
+  readonly name: string;
+  wrap(next: DeploymentHandler): DeploymentHandler;
+}
+
+export const composeDeployment =
+  (...policies: DeploymentPolicy[]) =>
+  (terminal: DeploymentHandler): DeploymentHandler =>
+    policies.reduceRight<DeploymentHandler>((next, policy) => policy.wrap(next), terminal);
