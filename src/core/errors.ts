@@ -107,6 +107,12 @@ export const ERRORS = {
     retryable: true,
     description: 'The upstream failed (5xx, reset, malformed reply); its status is kept in the message and `x-tollgate-upstream-status`.',
   },
+  upstream_auth_failed: {
+    status: 502,
+    type: 'api_error',
+    retryable: false,
+    description: 'The upstream refused the gateway\'s own credentials (401/403): a configuration problem, not the client\'s.',
+  },
   upstream_unavailable: {
     status: 503,
     type: 'api_error',

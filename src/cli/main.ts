@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig, printableConfig } from '../config/load.js';
+import { startMockServer } from '../providers/mock/mock-server.js';
+import { serve } from './serve.js';
+
+const program = new Command('tollgate').description('The production layer for LLM applications.').showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the gateway (embedded default when no config file exists)')
+  .option('-c, --config <path>', 'config file (default: $TOLLGATE_CONFIG or ./tollgate.yaml)')
+  .option('-p, --port <port>', 'port to listen on (default: $PORT or 4000)')
+  .option('-H, --host <host>', 'interface to bind (default: $HOST or 127.0.0.1)')
+  .action(serve);
+
+const configCommand = program.command('config').description('inspect configuration');
+configCommand
+  .command('check')
+  .description('validate the configuration; exit non-zero listing every bad field')
+  .option('-c, --config <path>', 'config file')
+  .option('--print', 'print the effective configuration (secrets redacted)')
+  .action(async (options: { config?: string; print?: boolean }) => {
+    const loaded = await loadConfig(options.config ? { path: options.config } : {});
+    const from = loaded.source.embedded ? 'embedded default' : loaded.source.files.join(' + ');
+    for (const note of loaded.notes) console.error(note);
+    if (options.print) process.stdout.write(printableConfig(loaded.config));
+    console.error(`configuration OK (${from})`);
+  });
+
+program
+  .command('mock')
+  .description('run the built-in mock LLM server (OpenAI wire format) for tests and local development')
+  .option('-p, --port <port>', 'port', '9100')
+  .option('-H, --host <host>', 'interface', '127.0.0.1')
+  .option('--seed <n>', 'seed for generated text and injected faults', '42')
+  .option('--latency-ms <ms>', 'delay before answering / first chunk', '0')
+  .option('--chunk-delay-ms <ms>', 'delay between stream chunks', '0')
+  .action(async (options: { port: string; host: string; seed: string; latencyMs: string; chunkDelayMs: string }) => {
+    const server = await startMockServer({
+      port: Number(options.port),
+      host: options.host,
+      seed: Number(options.seed),
+      scenario: { latencyMs: Number(options.latencyMs), chunkDelayMs: Number(options.chunkDelayMs) },
+    });
+    console.log(`tollgate mock listening on ${server.url}`);
+    const stop = (): void => void server.close().then(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

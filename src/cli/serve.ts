@@ -1,0 +1,60 @@
+import { loadConfig } from '../config/load.js';
+import { createGateway } from '../gateway.js';
+import { createLogger } from '../observability/logger.js';
+import { createHttpServer } from '../server/app.js';
+
+export interface ServeOptions {
+  config?: string;
+  port?: string;
+  host?: string;
+}
+
+/** `tollgate serve`: load config, build the gateway, listen, drain on SIGTERM/SIGINT, exit 0. */
+export async function serve(options: ServeOptions): Promise<void> {
+  const overrides = {
+    server: {
+      ...(options.port !== undefined ? { port: Number(options.port) } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+    },
+  };
+  const loaded = await loadConfig({ ...(options.config ? { path: options.config } : {}), overrides });
+  const { config } = loaded;
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  const gateway = await createGateway({ config, logger: log });
+  const { app, lifecycle } = createHttpServer(gateway);
+
+  for (const note of loaded.notes) log.info(note);
+  const address = await app.listen({ port: config.server.port, host: config.server.host });
+  log.info(
+    {
+      address,
+      config: loaded.source.embedded ? 'embedded default' : loaded.source.files,
+      storage: config.storage.url.startsWith('sqlite:') ? config.storage.url : config.storage.url.replace(/\/\/[^@]*@/, '//***@'),
+      models: gateway.models.list().map((m) => m.name),
+    },
+    `Tollgate listening on ${address}`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutdown requested');
+    void (async () => {
+      await lifecycle.drain(() => app.close());
+      await gateway.close();
+      log.info('shutdown complete');
+      log.flush?.();
+      setTimeout(() => process.exit(0), 50).unref();
+    })().catch((err: unknown) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

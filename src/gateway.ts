@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { configSchema, type Config, type ConfigInput } from './config/schema.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { attribute } from './core/attribution.js';
+import { ANONYMOUS, newCallRecord, type CallContext, type Principal } from './core/context.js';
+import { GatewayError } from './core/errors.js';
+import { compose, composeDeployment, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
+import { parseChatRequest, parseEmbeddingRequest } from './core/validate-request.js';
+import { createLedger, type Ledger } from './accounting/ledger.js';
+import { ledgerObserver } from './accounting/ledger-observer.js';
+import { accessLog } from './observability/access-log.js';
+import type { CallObserver } from './observability/call-summary.js';
+import { createLogger } from './observability/logger.js';
+import { settle } from './policies/settle.js';
+import { createProvider } from './providers/create-provider.js';
+import type { Provider } from './providers/types.js';
+import { invokeProvider } from './router/invoke-provider.js';
+import { ModelRegistry } from './router/model-registry.js';
+import { routeToDeployment } from './router/route.js';
+import { openDatabase, type Database } from './storage/database.js';
+
+export interface GatewayOptions {
+  /** A validated config (from `loadConfig`) or a plain object validated here. */
+  config?: Config | ConfigInput;
+  logger?: Logger;
+  clock?: Clock;
+  /** Extra observers of finished calls (metrics, tests). */
+  observers?: CallObserver[];
+}
+
+export interface CallOptions {
+  requestId?: string;
+  headers?: Record<string, string | string[] | undefined>;
+  signal?: AbortSignal;
+  principal?: Principal;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, string>;
+}
+
+/** The gateway as a library: the same pipeline the HTTP server runs. */
+export interface Gateway {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly models: ModelRegistry;
+  readonly clock: Clock;
+  /** The composed request pipeline. */
+  readonly handle: Handler;
+  /** A fresh context for one call; `signal` aborts the upstream request. */
+  createContext(alias: string, stream: boolean, options?: CallOptions): CallContext;
+  /** Validates and runs a chat completion (non-stream). */
+  chat(body: unknown, options?: CallOptions): Promise<ChatResponse>;
+  /** Validates and runs a streamed chat completion; resolves at the upstream's commit point. */
+  chatStream(body: unknown, options?: CallOptions): Promise<AsyncIterable<ChatChunk>>;
+  embeddings(body: unknown, options?: CallOptions): Promise<EmbeddingResponse>;
+  /** Turns a validated body into a call (used by the server, which has its own context). */
+  toCall(kind: 'chat', request: ChatRequest): GatewayCall;
+  toCall(kind: 'embeddings', request: EmbeddingRequest): GatewayCall;
+  readiness(): Promise<ReadinessReport>;
+  /** Flushes the ledger and releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a gateway from configuration: storage (migrated), ledger, providers, model aliases and
+ * the pipeline, composed once.
+ *
+ * @example
+ * const gateway = await createGateway({ config: { providers: { mock: { type: 'mock' } },
+ *   models: { fast: { deployments: [{ provider: 'mock', model: 'mock-1' }] } } } });
+ * const reply = await gateway.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
+ */
+export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const config = Object.isFrozen(options.config) ? (options.config as Config) : configSchema.parse(options.config ?? {});
+  const log = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
+  const clock = options.clock ?? systemClock;
+
+  const database: Database = await openDatabase({
+    url: config.storage.url,
+    schema: config.storage.schema,
+    ...(config.storage.password ? { password: config.storage.password.reveal() } : {}),
+    log,
+  });
+  const ledger: Ledger | null = config.ledger.enabled
+    ? createLedger(database, {
+        batchSize: config.ledger.batchSize,
+        flushIntervalMs: config.ledger.flushIntervalMs,
+        maxBufferedRows: config.ledger.maxBufferedRows,
+        log,
+      })
+    : null;
+
+  const providers = new Map<string, Provider>(
+    Object.entries(config.providers).map(([id, providerConfig]) => [id, createProvider(id, providerConfig, clock)]),
+  );
+  const models = new ModelRegistry(config.models);
+
+  const observers: CallObserver[] = [accessLog(log), ...(ledger ? [ledgerObserver(ledger)] : []), ...(options.observers ?? [])];
+  const perDeployment = composeDeployment()(invokeProvider(providers));
+  const handle = compose(settle(observers))(routeToDeployment(models, perDeployment));
+
+  function createContext(alias: string, stream: boolean, callOptions: CallOptions = {}): CallContext {
+    const requestId = callOptions.requestId ?? randomUUID();
+    return {
+      requestId,
+      principal: callOptions.principal ?? ANONYMOUS,
+      signal: callOptions.signal ?? new AbortController().signal,
+      log,
+      clock,
+      startedAt: clock.now(),
+      startedAtWall: clock.wallNow(),
+      headers: callOptions.headers ?? {},
+      record: newCallRecord(alias, stream),
+      responseHeaders: {},
+    };
+  }
+
+  function toCall(kind: 'chat' | 'embeddings', request: ChatRequest | EmbeddingRequest): GatewayCall {
+    if (kind === 'embeddings') return { kind: 'embeddings', request: request as EmbeddingRequest };
+    const chat = request as ChatRequest;
+    if (chat.stream === true) return { kind: 'chat', request: chat, stream: true, includeUsage: chat.stream_options?.include_usage === true };
+    return { kind: 'chat', request: chat, stream: false };
+  }
+
+  async function run(call: GatewayCall, options: CallOptions | undefined): Promise<GatewayResult> {
+    const ctx = createContext(call.request.model, call.kind === 'chat' && call.stream, options);
+    attribute(ctx.record, call.request, ctx.headers);
+    return handle(call, ctx);
+  }
+
+  let closed: Promise<void> | null = null;
+
+  return {
+    config,
+    log,
+    models,
+    clock,
+    handle,
+    createContext,
+    toCall: toCall as Gateway['toCall'],
+    async chat(body, callOptions) {
+      const request = parseChatRequest(body);
+      const result = await run(toCall('chat', { ...request, stream: false }), callOptions);
+      if (result.kind !== 'chat') throw new GatewayError('internal_error', `expected a chat response, got ${result.kind}`);
+      return result.response;
+    },
+    async chatStream(body, callOptions) {
+      const request = parseChatRequest(body);
+      const result = await run(toCall('chat', { ...request, stream: true }), callOptions);
+      if (result.kind !== 'stream') throw new GatewayError('internal_error', `expected a stream, got ${result.kind}`);
+      return result.chunks;
+    },
+    async embeddings(body, callOptions) {
+      const result = await run(toCall('embeddings', parseEmbeddingRequest(body)), callOptions);
+      if (result.kind !== 'embeddings') throw new GatewayError('internal_error', `expected embeddings, got ${result.kind}`);
+      return result.response;
+    },
+    async readiness() {
+      const checks: Record<string, string> = {};
+      try {
+        await database.ping();
+        checks.storage = 'ok';
+      } catch (err) {
+        checks.storage = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+    },
+    close() {
+      closed ??= (async () => {
+        if (ledger) await ledger.close();
+        await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
+        await database.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { CallContext } from '../core/context.js';
+import { type GatewayError, toGatewayError } from '../core/errors.js';
+import type { GatewayResult, Handler, Policy } from '../core/pipeline.js';
+import type { ChatChunk } from '../core/types.js';
+import { summarize, type CallObserver } from '../observability/call-summary.js';
+
+/**
+ * Outermost policy: sees every call end exactly once — response, error, stream completed,
+ * stream cut, client gone — fills the call record and notifies the observers (ledger, access
+ * log, ...). For streams it wraps the iterable; nothing is buffered.
+ */
+export function settle(observers: readonly CallObserver[]): Policy {
+  const finish = (ctx: CallContext): void => {
+    const summary = summarize(ctx);
+    for (const observer of observers) {
+      try {
+        observer(summary, ctx);
+      } catch (err) {
+        ctx.log.error({ err }, 'call observer failed');
+      }
+    }
+  };
+
+  const fail = (ctx: CallContext, err: unknown): GatewayError => {
+    const error = toGatewayError(err);
+    ctx.record.error = error;
+    ctx.record.status = error.status;
+    ctx.record.outcome = error.code === 'client_closed' ? 'aborted' : 'error';
+    return error;
+  };
+
+  async function* observe(chunks: AsyncIterable<ChatChunk>, ctx: CallContext): AsyncGenerator<ChatChunk> {
+    const record = ctx.record;
+    let completed = false;
+    try {
+      for await (const chunk of chunks) {
+        if (record.firstByteAt === null) record.firstByteAt = ctx.clock.now();
+        if (chunk.usage) record.usage = chunk.usage;
+        if (chunk.choices.length > 0) record.chunks++;
+        yield chunk;
+      }
+      completed = true;
+    } catch (err) {
+      const error = fail(ctx, err);
+      // After the first byte the client already has a 200: the stream is truncated, not failed.
+      if (record.chunks > 0 && error.code !== 'client_closed') {
+        record.outcome = 'truncated';
+        record.status = 200;
+      }
+      throw error;
+    } finally {
+      if (!completed && record.outcome === 'ok') {
+        // The consumer stopped early (client disconnected, shutdown cut it).
+        record.outcome = ctx.signal.aborted ? 'aborted' : 'truncated';
+        if (ctx.signal.aborted) record.status = 499;
+      }
+      finish(ctx);
+    }
+  }
+
+  return {
+    name: 'settle',
+    wrap:
+      (next: Handler): Handler =>
+      async (call, ctx): Promise<GatewayResult> => {
+        let result: GatewayResult;
+        try {
+          result = await next(call, ctx);
+        } catch (err) {
+          const error = fail(ctx, err);
+          finish(ctx);
+          throw error;
+        }
+        if (result.kind === 'stream') return { kind: 'stream', chunks: observe(result.chunks, ctx) };
+        ctx.record.firstByteAt = ctx.clock.now();
+        const usage = result.response.usage;
+        ctx.record.usage = usage ? { completion_tokens: 0, ...usage } : null;
+        finish(ctx);
+        return result;
+      },
+  };
+}

@@ -1,0 +1,15 @@
+import type { ProviderConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { createMockProvider } from './mock/mock-provider.js';
+import { createOpenAIProvider } from './openai/openai-provider.js';
+import type { Provider } from './types.js';
+
+/** Builds the adapter for one configured provider instance. */
+export function createProvider(id: string, config: ProviderConfig, clock: Clock): Provider {
+  switch (config.type) {
+    case 'openai':
+      return createOpenAIProvider(id, config);
+    case 'mock':
+      return createMockProvider(id, config, clock);
+  }
+}

@@ -1,0 +1,90 @@
+import { GatewayError } from '../../core/errors.js';
+import { parseRetryAfter } from './retry-after.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+interface UpstreamErrorBody {
+  message: string | undefined;
+  type: string | undefined;
+  code: string | undefined;
+  param: string | undefined;
+}
+
+/** Reads OpenAI (`{error:{message,type,code,param}}`) and Anthropic (`{type:'error',error:{type,message}}`) error bodies. */
+export function readUpstreamErrorBody(text: string): UpstreamErrorBody {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const error = (parsed as { error?: unknown }).error;
+    if (error && typeof error === 'object') {
+      const e = error as Record<string, unknown>;
+      return {
+        message: typeof e.message === 'string' ? e.message : undefined,
+        type: typeof e.type === 'string' ? e.type : undefined,
+        code: typeof e.code === 'string' ? e.code : undefined,
+        param: typeof e.param === 'string' ? e.param : undefined,
+      };
+    }
+    if (typeof error === 'string') return { message: error, type: undefined, code: undefined, param: undefined };
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return { message: text.slice(0, 300) || undefined, type: undefined, code: undefined, param: undefined };
+}
+
+const CONTENT_FILTER_CODES = new Set(['content_filter', 'content_policy_violation', 'content_filtered']);
+
+/**
+ * The one place that decides what an upstream HTTP error means for us: 408, 429 and 5xx are
+ * retryable; other 4xx are not and keep their status; credential failures are ours.
+ */
+export function mapUpstreamHttpError(provider: string, status: number, bodyText: string, headers: Headers): GatewayError {
+  const body = readUpstreamErrorBody(bodyText);
+  const detail = body.message ?? `HTTP ${status}`;
+  const message = `${provider}: upstream answered ${status}: ${detail}`;
+  const common = { upstreamStatus: status, headers: { 'x-tollgate-upstream-status': String(status) } };
+  if (status === 429) {
+    return new GatewayError('rate_limited', message, { ...common, retryAfterMs: parseRetryAfter(headers), wireCode: body.code ?? 'rate_limit_exceeded' });
+  }
+  if (status === 408) return new GatewayError('upstream_timeout', message, common);
+  if (status >= 500) return new GatewayError('upstream_error', message, common);
+  if (status === 401 || status === 403) return new GatewayError('upstream_auth_failed', message, common);
+  const code = body.code ?? body.type;
+  if (code === 'context_length_exceeded' || /context length|context window|too many tokens/i.test(detail)) {
+    return new GatewayError('context_length_exceeded', message, { ...common, param: body.param ?? 'messages' });
+  }
+  if (code !== undefined && CONTENT_FILTER_CODES.has(code)) return new GatewayError('content_filtered', message, common);
+  return new GatewayError('upstream_bad_request', message, {
+    ...common,
+    status,
+    param: body.param ?? null,
+    ...(body.code ? { wireCode: body.code } : {}),
+  });
+}
+
+/** Maps a transport failure (undici error, socket error) to a GatewayError. */
+export function mapTransportError(provider: string, err: unknown, signal: AbortSignal): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const code = (err as { code?: string } | null)?.code;
+  const text = err instanceof Error ? err.message : String(err);
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof GatewayError) return reason;
+    return new GatewayError('client_closed', `${provider}: request aborted`, { cause: err });
+  }
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new GatewayError('upstream_timeout', `${provider}: connect timeout`, { cause: err });
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new GatewayError('upstream_timeout', `${provider}: no response headers in time (first-byte timeout)`, { cause: err });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new GatewayError('upstream_timeout', `${provider}: upstream stalled (no data within the stall timeout)`, { cause: err });
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new GatewayError('upstream_unavailable', `${provider}: cannot reach upstream (${code})`, { cause: err });
+    default:
+      return new GatewayError('upstream_error', `${provider}: ${code ? `${code}: ` : ''}${text}`, { cause: err });
+  }
+}

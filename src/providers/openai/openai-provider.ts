@@ -1,0 +1,117 @@
+import type { Dispatcher } from 'undici';
+import type { OpenAIProviderConfig } from '../../config/schema.js';
+import type { CallContext } from '../../core/context.js';
+import { GatewayError } from '../../core/errors.js';
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
+import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
+import { readSse } from '../http/read-sse.js';
+import { createUpstreamPool } from '../http/upstream-pool.js';
+import type { Provider } from '../types.js';
+
+/**
+ * The OpenAI wire format: api.openai.com and everything that speaks it (vLLM, Ollama, Groq,
+ * Together, LM Studio, Azure-style endpoints behind a base URL).
+ */
+export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): Provider {
+  const upstream = createUpstreamPool(config.baseUrl, config.timeouts, config.connections);
+  const baseHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'tollgate/0.1',
+    ...config.headers,
+  };
+  if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey.reveal()}`;
+
+  async function post(path: string, payload: unknown, ctx: CallContext): Promise<Dispatcher.ResponseData> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await upstream.pool.request({
+        method: 'POST',
+        path: upstream.pathPrefix + path,
+        headers: baseHeaders,
+        body: JSON.stringify(payload),
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      throw mapTransportError(id, err, ctx.signal);
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) return response;
+    let text = '';
+    try {
+      text = await response.body.text();
+    } catch {
+      // the error status is what matters; a broken error body is not worth a second error
+    }
+    throw mapUpstreamHttpError(id, response.statusCode, text, response.headers);
+  }
+
+  async function readJson<T>(response: Dispatcher.ResponseData, ctx: CallContext): Promise<T> {
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (err) {
+      throw mapTransportError(id, err, ctx.signal);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new GatewayError('upstream_error', `${id}: upstream sent malformed JSON (${text.length} bytes)`, {
+        upstreamStatus: response.statusCode,
+      });
+    }
+  }
+
+  return {
+    id,
+    kind: 'openai',
+
+    async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+      const { stream_options: _ignored, ...rest } = req;
+      const response = await post('/chat/completions', { ...rest, stream: false }, ctx);
+      return readJson<ChatResponse>(response, ctx);
+    },
+
+    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
+      // Always ask for usage: the ledger needs it. The server strips it when the client did not ask.
+      const payload = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
+      const response = await post('/chat/completions', payload, ctx);
+      return iterateChunks(id, response, ctx);
+    },
+
+    async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+      const response = await post('/embeddings', req, ctx);
+      return readJson<EmbeddingResponse>(response, ctx);
+    },
+
+    async close(): Promise<void> {
+      await upstream.pool.close();
+    },
+  };
+}
+
+async function* iterateChunks(id: string, response: Dispatcher.ResponseData, ctx: CallContext): AsyncGenerator<ChatChunk> {
+  let done = false;
+  try {
+    for await (const event of readSse(response.body)) {
+      if (event.data === '[DONE]') {
+        done = true;
+        return;
+      }
+      let parsed: ChatChunk | { error: { message?: string; code?: string } };
+      try {
+        parsed = JSON.parse(event.data) as typeof parsed;
+      } catch {
+        throw new GatewayError('upstream_error', `${id}: upstream sent a malformed stream event`);
+      }
+      if ('error' in parsed && parsed.error) {
+        throw new GatewayError('upstream_error', `${id}: upstream stream error: ${parsed.error.message ?? 'unknown'}`, {
+          upstreamStatus: 200,
+          ...(parsed.error.code ? { wireCode: parsed.error.code } : {}),
+        });
+      }
+      yield parsed as ChatChunk;
+    }
+  } catch (err) {
+    throw mapTransportError(id, err, ctx.signal);
+  }
+  if (!done) throw new GatewayError('upstream_error', `${id}: upstream stream ended before [DONE]`);
+}

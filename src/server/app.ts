@@ -1,0 +1,112 @@
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { attribute } from '../core/attribution.js';
+import { GatewayError } from '../core/errors.js';
+import type { GatewayCall } from '../core/pipeline.js';
+import { parseChatRequest, parseEmbeddingRequest } from '../core/validate-request.js';
+import type { Gateway } from '../gateway.js';
+import { errorHeaders, fromFrameworkError } from './error-response.js';
+import { Lifecycle } from './lifecycle.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerModelRoutes } from './routes/models.js';
+import { requestId } from './request-id.js';
+import { sendStream } from './stream-response.js';
+
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  readonly lifecycle: Lifecycle;
+}
+
+/**
+ * The HTTP edge: the only module that knows fastify. It parses and validates, builds the call
+ * context (request id, abort on disconnect, attribution), runs the gateway's pipeline and
+ * renders results and errors in OpenAI's wire format.
+ */
+export function createHttpServer(gateway: Gateway): HttpServer {
+  const { config, log } = gateway;
+  const lifecycle = new Lifecycle({ drainDelayMs: config.server.drainDelayMs, shutdownGraceMs: config.server.shutdownGraceMs, log });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.server.bodyLimitBytes,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    genReqId: (req: IncomingMessage) => requestId(req.headers['x-request-id']),
+  });
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new GatewayError('invalid_json', `We could not parse the JSON body of your request: ${(err as Error).message}.`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const error = fromFrameworkError(err);
+    if (error.code === 'internal_error') log.error({ err, requestId: req.id }, 'unhandled error');
+    else if (!reply.sent) log.warn({ requestId: req.id, status: error.status, error: error.code, url: req.url }, 'request rejected');
+    void reply
+      .code(error.status)
+      .headers({ 'x-request-id': req.id, ...errorHeaders(error), ...(lifecycle.accepting ? {} : { connection: 'close' }) })
+      .send(error.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const error = new GatewayError('not_found', `Unknown route ${req.method} ${req.url.split('?')[0]}.`);
+    void reply.code(404).header('x-request-id', req.id).send(error.toJSON());
+  });
+
+  app.addHook('onRequest', async (req) => {
+    if (!lifecycle.accepting && !req.url.startsWith('/health')) {
+      throw new GatewayError('shutting_down', 'The gateway is shutting down; retry on another replica.', { retryAfterMs: 1000 });
+    }
+  });
+
+  async function runCall(req: FastifyRequest, reply: FastifyReply, call: GatewayCall): Promise<void> {
+    const controller = new AbortController();
+    const stream = call.kind === 'chat' && call.stream;
+    const ctx = gateway.createContext(call.request.model, stream, {
+      requestId: req.id,
+      headers: req.headers,
+      signal: controller.signal,
+    });
+    attribute(ctx.record, call.request, req.headers);
+    const res = reply.raw;
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort(new GatewayError('client_closed', 'client disconnected'));
+    };
+    res.once('close', onClose);
+    lifecycle.requestStarted();
+    try {
+      const result = await gateway.handle(call, ctx);
+      const headers: Record<string, string> = { 'x-request-id': req.id, ...(lifecycle.accepting ? {} : { connection: 'close' }) };
+      if (result.kind === 'stream') {
+        reply.hijack();
+        await sendStream(res, result.chunks, ctx, {
+          includeUsage: call.kind === 'chat' && call.stream && call.includeUsage,
+          headers,
+          track: (cut) => lifecycle.trackStream(cut),
+          abort: (reason) => controller.abort(reason),
+        });
+        return;
+      }
+      await reply.headers({ ...headers, ...ctx.responseHeaders }).send(result.response);
+    } finally {
+      lifecycle.requestFinished();
+    }
+  }
+
+  app.post('/v1/chat/completions', async (req, reply) => {
+    const request = parseChatRequest(req.body);
+    await runCall(req, reply, gateway.toCall('chat', request));
+  });
+
+  app.post('/v1/embeddings', async (req, reply) => {
+    const request = parseEmbeddingRequest(req.body);
+    await runCall(req, reply, gateway.toCall('embeddings', request));
+  });
+
+  registerModelRoutes(app, gateway);
+  registerHealthRoutes(app, gateway, lifecycle);
+  return { app, lifecycle };
+}

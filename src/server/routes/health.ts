@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { Gateway } from '../../gateway.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+/**
+ * `/health/live`: the process is up (never checks dependencies, so a database blip does not
+ * restart pods). `/health/ready`: storage reachable and not shutting down.
+ */
+export function registerHealthRoutes(app: FastifyInstance, gateway: Gateway, lifecycle: Lifecycle): void {
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_req, reply) => {
+    if (!lifecycle.ready) return reply.code(503).send({ status: 'shutting_down' });
+    const report = await gateway.readiness();
+    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ok' : 'unavailable', checks: report.checks });
+  });
+  app.get('/health', async (_req, reply) => {
+    const report = await gateway.readiness();
+    return reply.code(report.ready && lifecycle.ready ? 200 : 503).send({
+      status: !lifecycle.ready ? 'shutting_down' : report.ready ? 'ok' : 'unavailable',
+      checks: report.checks,
+      inFlight: { requests: lifecycle.activeRequests, streams: lifecycle.activeStreams },
+      models: gateway.models.list().map((m) => ({ alias: m.name, type: m.type, deployments: m.deployments.map((d) => ({ id: d.id, provider: d.provider, model: d.model })) })),
+    });
+  });
+}

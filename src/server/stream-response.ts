@@ -1,0 +1,75 @@
+import type { ServerResponse } from 'node:http';
+import type { CallContext } from '../core/context.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { ChatChunk } from '../core/types.js';
+import { writeRawError } from './error-response.js';
+import { SSE_HEADERS, endWithDone, endWithError, writeChunk } from './sse.js';
+
+export interface StreamOptions {
+  /** Whether the client asked for the usage chunk; when not, it is stripped (we always ask upstream). */
+  includeUsage: boolean;
+  /** Headers for the 200 (request id, deployment, ...). */
+  headers: Record<string, string>;
+  /** Registers a way to cut this stream at the shutdown deadline; returns an unregister function. */
+  track: (cut: (error: GatewayError) => void) => () => void;
+  /** Aborts the upstream call. */
+  abort: (reason: GatewayError) => void;
+}
+
+/**
+ * Relays a committed stream to the client chunk by chunk. Headers are written when the first
+ * chunk arrives, so a stream that fails before producing anything still gets a proper HTTP
+ * error; after that, failures become an in-band error event.
+ */
+export async function sendStream(res: ServerResponse, chunks: AsyncIterable<ChatChunk>, ctx: CallContext, options: StreamOptions): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let cutBy: GatewayError | null = null;
+  const untrack = options.track((error) => {
+    cutBy = error;
+    if (res.headersSent) endWithError(res, error);
+    else writeRawError(res, error, options.headers);
+    options.abort(error);
+  });
+  try {
+    let next: IteratorResult<ChatChunk>;
+    try {
+      next = await iterator.next();
+    } catch (err) {
+      if (!cutBy && !res.destroyed) writeRawError(res, toGatewayError(err), options.headers);
+      return;
+    }
+    if (cutBy || res.destroyed) return;
+    res.writeHead(200, { ...options.headers, ...ctx.responseHeaders, ...SSE_HEADERS });
+    while (!next.done) {
+      const chunk = next.value;
+      if (options.includeUsage) {
+        await writeChunk(res, chunk);
+      } else if (chunk.choices.length > 0 || !chunk.usage) {
+        if (chunk.usage !== undefined) chunk.usage = undefined;
+        await writeChunk(res, chunk);
+      }
+      if (res.destroyed || cutBy) break;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        if (!cutBy) endWithError(res, streamError(err));
+        return;
+      }
+    }
+    if (!cutBy && !res.destroyed) endWithDone(res);
+  } finally {
+    untrack();
+    // Stops the upstream when we leave early (client gone, cut): settles the call as aborted/truncated.
+    void iterator.return?.().catch(() => undefined);
+  }
+}
+
+/** What the client sees when the upstream fails mid-stream: the cause, typed as a stream interruption. */
+function streamError(err: unknown): GatewayError {
+  const error = toGatewayError(err);
+  if (error.code === 'shutting_down' || error.code === 'budget_exceeded') return error;
+  return new GatewayError('stream_interrupted', `The upstream stream failed after it started: ${error.message}`, {
+    ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
+    wireCode: error.code === 'upstream_timeout' ? 'stream_stalled' : 'stream_interrupted',
+  });
+}
