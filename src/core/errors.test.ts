@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ERRORS, GatewayError, toGatewayError } from './errors.js';
+
+describe('error registry', () => {
+  it('docs/errors.md lists exactly the registry, with the same status, type and retryability', () => {
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d+) \| `([a-z_]+)` \| (yes|no) \|/gm)].map((m) => ({
+      code: m[1],
+      status: Number(m[2]),
+      type: m[3],
+      retryable: m[4] === 'yes',
+    }));
+    const registry = Object.entries(ERRORS).map(([code, spec]) => ({ code, status: spec.status, type: spec.type, retryable: spec.retryable }));
+    assert.deepEqual(rows, registry);
+  });
+
+  it('renders OpenAI error JSON with param and a wire code', () => {
+    const error = new GatewayError('upstream_bad_request', 'bad', { status: 422, param: 'tools[0]', wireCode: 'invalid_tool' });
+    assert.equal(error.status, 422);
+    assert.deepEqual(error.toJSON(), { error: { message: 'bad', type: 'invalid_request_error', param: 'tools[0]', code: 'invalid_tool' } });
+  });
+
+  it('wraps unknown throwables as internal errors and keeps the cause', () => {
+    const cause = new TypeError('boom');
+    const error = toGatewayError(cause);
+    assert.equal(error.code, 'internal_error');
+    assert.equal(error.status, 500);
+    assert.equal(error.cause, cause);
+  });
+});
