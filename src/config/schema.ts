@@ -8,7 +8,16 @@ import { Secret } from './secret.js';
  */
 
 /** A secret: a plain string in the file (discouraged), or a resolved `{env}`/`{file}`/`{vault}` reference. */
-export const secretSchema = z.union([z.instanceof(Secret), z.string().min(1).transform((value) => new Secret(value, 'inline'))]);
+export const secretSchema = z.union(
+  [
+    z.instanceof(Secret),
+    z
+      .string()
+      .min(1)
+      .transform((value) => new Secret(value, 'inline')),
+  ],
+  { error: 'expected a string or a secret reference ({env: NAME}, {file: /path} or {vault: "path#key"})' },
+);
 
 const durationMs = z.number().int().nonnegative();
 
@@ -124,7 +133,11 @@ const serverSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(4000),
     /** Largest request body accepted (413 beyond). */
-    bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
     /** After SIGTERM, keep serving (readiness already 503) this long so load balancers notice. */
     drainDelayMs: durationMs.default(0),
     /** After the drain delay, how long in-flight requests and streams may take to finish. */
@@ -170,7 +183,7 @@ const logSchema = z
   })
   .strict();
 
-const vaultSchema = z
+export const vaultSchema = z
   .object({
     address: z.url(),
     token: secretSchema,
@@ -194,18 +207,37 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    for (const [alias, entry] of Object.entries(config.models)) {
-      entry.deployments.forEach((deployment, index) => {
-        if (!(deployment.provider in config.providers)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['models', alias, 'deployments', index, 'provider'],
-            message: `unknown provider "${deployment.provider}" (configured: ${Object.keys(config.providers).join(', ') || 'none'})`,
-          });
-        }
-      });
-    }
+    for (const issue of findUnknownProviders(config)) ctx.addIssue({ code: 'custom', ...issue });
   });
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Deployments that name a provider which is not configured. It accepts the raw, unvalidated
+ * tree too: zod skips `superRefine` once any other issue exists, and the loader wants this
+ * mistake reported in the same list as the schema errors, so it calls this itself.
+ *
+ * @example findUnknownProviders({ providers: {}, models: { a: { deployments: [{ provider: 'x' }] } } })
+ *   // → [{ path: ['models', 'a', 'deployments', 0, 'provider'], message: 'unknown provider "x" (configured: none)' }]
+ */
+export function findUnknownProviders(input: unknown): { path: (string | number)[]; message: string }[] {
+  if (!isRecord(input) || !isRecord(input.models)) return [];
+  const providers = isRecord(input.providers) ? Object.keys(input.providers) : [];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const [alias, entry] of Object.entries(input.models)) {
+    if (!isRecord(entry) || !Array.isArray(entry.deployments)) continue;
+    entry.deployments.forEach((deployment: unknown, index) => {
+      if (!isRecord(deployment) || typeof deployment.provider !== 'string') return;
+      if (providers.includes(deployment.provider)) return;
+      issues.push({
+        path: ['models', alias, 'deployments', index, 'provider'],
+        message: `unknown provider "${deployment.provider}" (configured: ${providers.join(', ') || 'none'})`,
+      });
+    });
+  }
+  return issues;
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -216,3 +248,4 @@ export type MockScenario = z.infer<typeof mockScenarioSchema>;
 export type MockScenarioInput = z.input<typeof mockScenarioSchema>;
 export type AliasConfig = z.infer<typeof aliasSchema>;
 export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
+export type VaultConfig = z.infer<typeof vaultSchema>;
