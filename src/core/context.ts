@@ -47,6 +47,8 @@ export interface CallRecord {
   estimated: boolean;
   /** Streamed output chunks that reached the client (for truncated-stream accounting). */
   chunks: number;
+  /** Streamed text and tool-call arguments, kept to count tokens locally when the upstream reports no usage. */
+  outputParts: string[];
 }
 
 /** Everything a policy or provider may need about the current call besides the request itself. */
@@ -84,5 +86,6 @@ export function newCallRecord(alias: string, stream: boolean): CallRecord {
     tags: [],
     estimated: false,
     chunks: 0,
+    outputParts: [],
   };
 }

@@ -1,8 +1,9 @@
 import type { CallContext } from '../core/context.js';
 import { type GatewayError, toGatewayError } from '../core/errors.js';
-import type { GatewayResult, Handler, Policy } from '../core/pipeline.js';
+import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
 import { summarize, type CallObserver } from '../observability/call-summary.js';
+import { estimateMissingUsage } from '../accounting/estimate-usage.js';
 
 /**
  * Outermost policy: sees every call end exactly once — response, error, stream completed,
@@ -10,7 +11,8 @@ import { summarize, type CallObserver } from '../observability/call-summary.js';
  * log, ...). For streams it wraps the iterable; nothing is buffered.
  */
 export function settle(observers: readonly CallObserver[]): Policy {
-  const finish = (ctx: CallContext): void => {
+  const finish = (call: GatewayCall, ctx: CallContext): void => {
+    if (ctx.record.usage === null) estimateMissingUsage(call, ctx.record);
     const summary = summarize(ctx);
     for (const observer of observers) {
       try {
@@ -29,14 +31,19 @@ export function settle(observers: readonly CallObserver[]): Policy {
     return error;
   };
 
-  async function* observe(chunks: AsyncIterable<ChatChunk>, ctx: CallContext): AsyncGenerator<ChatChunk> {
+  async function* observe(call: GatewayCall, chunks: AsyncIterable<ChatChunk>, ctx: CallContext): AsyncGenerator<ChatChunk> {
     const record = ctx.record;
     let completed = false;
     try {
       for await (const chunk of chunks) {
         if (record.firstByteAt === null) record.firstByteAt = ctx.clock.now();
         if (chunk.usage) record.usage = chunk.usage;
-        if (chunk.choices.length > 0) record.chunks++;
+        const choice = chunk.choices[0];
+        if (choice) {
+          record.chunks++;
+          if (choice.delta.content) record.outputParts.push(choice.delta.content);
+          if (choice.delta.tool_calls) for (const t of choice.delta.tool_calls) if (t.function?.arguments) record.outputParts.push(t.function.arguments);
+        }
         yield chunk;
       }
       completed = true;
@@ -54,7 +61,7 @@ export function settle(observers: readonly CallObserver[]): Policy {
         record.outcome = ctx.signal.aborted ? 'aborted' : 'truncated';
         if (ctx.signal.aborted) record.status = 499;
       }
-      finish(ctx);
+      finish(call, ctx);
     }
   }
 
@@ -68,14 +75,17 @@ export function settle(observers: readonly CallObserver[]): Policy {
           result = await next(call, ctx);
         } catch (err) {
           const error = fail(ctx, err);
-          finish(ctx);
+          finish(call, ctx);
           throw error;
         }
-        if (result.kind === 'stream') return { kind: 'stream', chunks: observe(result.chunks, ctx) };
+        if (result.kind === 'stream') return { kind: 'stream', chunks: observe(call, result.chunks, ctx) };
         ctx.record.firstByteAt = ctx.clock.now();
         const usage = result.response.usage;
         ctx.record.usage = usage ? { completion_tokens: 0, ...usage } : null;
-        finish(ctx);
+        if (!usage && result.kind === 'chat') {
+          for (const choice of result.response.choices) if (choice.message.content) ctx.record.outputParts.push(choice.message.content);
+        }
+        finish(call, ctx);
         return result;
       },
   };

@@ -96,19 +96,19 @@ async function* iterateChunks(id: string, response: Dispatcher.ResponseData, ctx
         done = true;
         return;
       }
-      let parsed: ChatChunk | { error: { message?: string; code?: string } };
+      let parsed: ChatChunk & { error?: { message?: string; code?: string } };
       try {
         parsed = JSON.parse(event.data) as typeof parsed;
       } catch {
         throw new GatewayError('upstream_error', `${id}: upstream sent a malformed stream event`);
       }
-      if ('error' in parsed && parsed.error) {
+      if (parsed.error) {
         throw new GatewayError('upstream_error', `${id}: upstream stream error: ${parsed.error.message ?? 'unknown'}`, {
           upstreamStatus: 200,
           ...(parsed.error.code ? { wireCode: parsed.error.code } : {}),
         });
       }
-      yield parsed as ChatChunk;
+      yield parsed;
     }
   } catch (err) {
     throw mapTransportError(id, err, ctx.signal);

@@ -1,0 +1,25 @@
+/**
+ * Tollgate as a library: the same pipeline the gateway server runs.
+ *
+ * @example
+ * import { createGateway } from 'tollgate';
+ * const gateway = await createGateway({ config: { providers: { mock: { type: 'mock' } },
+ *   models: { fast: { deployments: [{ provider: 'mock', model: 'mock-1' }] } } } });
+ * const reply = await gateway.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
+ * await gateway.close();
+ */
+export { createGateway } from './gateway.js';
+export type { Gateway, GatewayOptions, CallOptions, ReadinessReport } from './gateway.js';
+export { createHttpServer } from './server/app.js';
+export type { HttpServer } from './server/app.js';
+export { loadConfig, ConfigError } from './config/load.js';
+export type { Config, ConfigInput } from './config/schema.js';
+export { Secret } from './config/secret.js';
+export { GatewayError, ERRORS } from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+export { compose, composeDeployment } from './core/pipeline.js';
+export type { Policy, Handler, GatewayCall, GatewayResult, DeploymentPolicy, DeploymentHandler } from './core/pipeline.js';
+export type { CallContext, Principal, CallRecord } from './core/context.js';
+export type { Provider } from './providers/types.js';
+export type * from './core/types.js';
+export type { CallObserver, CallSummary } from './observability/call-summary.js';
