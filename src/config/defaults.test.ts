@@ -1,4 +1,3 @@
-// node:test's describe/it return promises that the runner itself awaits.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EMBEDDED_ALIASES, embeddedDefault, envOverrides } from './defaults.js';
