@@ -20,6 +20,7 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
     ...config.headers,
   };
   if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey.reveal()}`;
+  const forward = headerForwarder(config.forwardHeaders);
 
   async function post(path: string, payload: unknown, ctx: CallContext): Promise<Dispatcher.ResponseData> {
     let response: Dispatcher.ResponseData;
@@ -27,7 +28,7 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
       response = await upstream.pool.request({
         method: 'POST',
         path: upstream.pathPrefix + path,
-        headers: baseHeaders,
+        headers: forward ? forward(ctx.headers, baseHeaders) : baseHeaders,
         body: JSON.stringify(payload),
         signal: ctx.signal,
       });
@@ -114,4 +115,24 @@ async function* iterateChunks(id: string, response: Dispatcher.ResponseData, ctx
     throw mapTransportError(id, err, ctx.signal);
   }
   if (!done) throw new GatewayError('upstream_error', `${id}: upstream stream ended before [DONE]`);
+}
+
+type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Compiles `forwardHeaders` (exact names or `prefix*`) once; null when nothing is forwarded (the hot path then copies nothing). */
+function headerForwarder(patterns: readonly string[]): ((incoming: IncomingHeaders, base: Record<string, string>) => Record<string, string>) | null {
+  if (patterns.length === 0) return null;
+  const exact = new Set(patterns.filter((p) => !p.endsWith('*')));
+  const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
+  return (incoming, base) => {
+    const out = { ...base };
+    for (const name in incoming) {
+      if (name === 'authorization' || name === 'host' || name === 'content-length') continue;
+      if (exact.has(name) || prefixes.some((p) => name.startsWith(p))) {
+        const value = incoming[name];
+        if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+    }
+    return out;
+  };
 }
