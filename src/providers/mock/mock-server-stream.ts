@@ -1,0 +1,62 @@
+import type { ServerResponse } from 'node:http';
+import { toChatChunks, type MockReply } from './mock-engine.js';
+import { injectedErrorBody } from './mock-error-body.js';
+import type { MockPlan } from './mock-faults.js';
+
+/**
+ * Writes a chat stream as OpenAI's server-sent events (`data: {...}\n\n` … `data: [DONE]\n\n`),
+ * with the plan's timing and stream faults: cut (socket destroyed), stall (silence until the
+ * client leaves), an in-band error event, or a broken data line in place of a chunk.
+ */
+export async function writeChatStream(
+  res: ServerResponse,
+  reply: MockReply,
+  includeUsage: boolean,
+  plan: MockPlan,
+  headers: Record<string, string>,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  const events = toChatChunks(reply, includeUsage).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`);
+  events.push('data: [DONE]\n\n');
+  res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const fault = plan.fault;
+  if (!fault && plan.ttftMs <= 0 && plan.chunkDelayMs <= 0) {
+    res.end(events.join(''));
+    return;
+  }
+  res.flushHeaders();
+  // Event 0 is the role chunk; stream faults strike after `after` content chunks.
+  const strikeAt =
+    fault && 'after' in fault ? 1 + Math.min(fault.after, reply.pieces.length) : fault?.kind === 'malformed' ? 1 : -1;
+  await sleep(plan.ttftMs);
+  for (const [index, event] of events.entries()) {
+    if (index > 0) await sleep(plan.chunkDelayMs);
+    if (index === strikeAt && fault) {
+      switch (fault.kind) {
+        case 'cut':
+          res.socket?.destroy();
+          return;
+        case 'stall':
+          return; // silence: the connection stays open until the client goes away
+        case 'error_event':
+          res.end(`data: ${JSON.stringify(injectedErrorBody(fault.status))}\n\n`);
+          return;
+        case 'malformed':
+          await write(res, `${event.slice(0, Math.floor(event.length / 2))}\n\n`);
+          continue;
+        default:
+          break;
+      }
+    }
+    await write(res, event);
+  }
+  res.end();
+}
+
+/** Resolves once the data is handed to the socket, so a cut right after it still delivers it. */
+function write(res: ServerResponse, data: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) resolve();
+    else res.write(data, () => resolve());
+  });
+}

@@ -1,0 +1,192 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mockScenarioSchema, type MockScenarioInput } from '../../config/schema.js';
+import { systemClock } from '../../core/clock.js';
+import type { ChatRequest, EmbeddingRequest } from '../../core/types.js';
+import { generateEmbeddings } from './mock-embeddings.js';
+import { generateChatReply, toChatResponse } from './mock-engine.js';
+import { injectedErrorBody, invalidRequestBody, retryAfterHeaders, type OpenAIErrorBody } from './mock-error-body.js';
+import { createFaultPlanner, MockHeaderError, type MockPlan } from './mock-faults.js';
+import { writeChatStream } from './mock-server-stream.js';
+import { validateChatRequest, validateEmbeddingRequest, type MockInvalid } from './mock-validate.js';
+
+export interface MockServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 42, as in the config schema. */
+  seed?: number;
+  /** Any scenario fields; the rest take the config schema's defaults. */
+  scenario?: MockScenarioInput;
+}
+
+export interface MockServer {
+  /** `http://host:port` (append `/v1` for an OpenAI base URL). */
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening and drops every connection, hung and stalled ones included. */
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+const MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small', 'text-embedding-3-large'];
+const ROUTES: Record<string, string> = {
+  '/v1/chat/completions': 'POST',
+  '/v1/embeddings': 'POST',
+  '/v1/models': 'GET',
+};
+
+/**
+ * The mock as a standalone OpenAI-compatible server on node:http (`tollgate mock`), with the
+ * same engine and fault planner as the in-process provider. Any `model` is accepted.
+ *
+ * @example const mock = await startMockServer({ port: 0, scenario: { latencyMs: 50 } });
+ *   const openai = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'unused' });
+ *   await mock.close();
+ */
+export async function startMockServer(options: MockServerOptions): Promise<MockServer> {
+  const seed = options.seed ?? 42;
+  const planner = createFaultPlanner(seed, mockScenarioSchema.parse(options.scenario ?? {}));
+  let requests = 0;
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const requestId = `req_mock_${++requests}`;
+    handle(req, res, requestId).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { 'x-request-id': requestId }, internalError(err));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const base = { 'x-request-id': requestId };
+    const method = ROUTES[path];
+    if (!method)
+      return sendJson(res, 404, base, invalid(`Unknown request URL: ${req.method} ${path}.`, null, 'unknown_url'));
+    if (req.method !== method)
+      return sendJson(res, 405, base, invalid(`${req.method} is not allowed on ${path}.`, null));
+    if (path === '/v1/models') return sendJson(res, 200, base, modelList());
+
+    const body = await readJson(req);
+    if (body === TOO_LARGE) return sendJson(res, 413, base, invalid('The request body is too large.', null));
+    if (body === NOT_JSON) {
+      return sendJson(res, 400, base, invalid('We could not parse the JSON body of your request.', null));
+    }
+    const chat = path === '/v1/chat/completions';
+    const stream = chat && (body as ChatRequest).stream === true;
+    let plan: MockPlan;
+    try {
+      plan = planner.plan(req.headers, stream);
+    } catch (err) {
+      if (err instanceof MockHeaderError) return sendJson(res, 400, base, invalid(err.message, err.param));
+      throw err;
+    }
+    const headers = { ...base, 'x-mock-seed': String(plan.seed) };
+    const signal = abortOnClose(res);
+    const sleep = (ms: number): Promise<void> => (ms > 0 ? systemClock.sleep(ms, signal) : Promise.resolve());
+
+    const fault = plan.fault;
+    if (fault?.kind === 'hang') return; // never answer; the client (or close()) ends it
+    try {
+      await sleep(plan.latencyMs);
+    } catch {
+      return; // the client left while we waited
+    }
+    const problem: MockInvalid | null = chat ? validateChatRequest(body) : validateEmbeddingRequest(body);
+    if (problem) return sendJson(res, 400, headers, invalid(problem.message, problem.param));
+    if (fault?.kind === 'error') {
+      const errorHeaders = { ...headers, ...retryAfterHeaders(fault.retryAfterS) };
+      return sendJson(res, fault.status, errorHeaders, injectedErrorBody(fault.status));
+    }
+    if (fault?.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+
+    if (!chat) return sendBody(res, headers, await generateEmbeddings(body as EmbeddingRequest, seed), plan);
+    const reply = await generateChatReply(body as ChatRequest, replyOptions(seed, plan));
+    if (!stream) return sendBody(res, headers, toChatResponse(reply), plan);
+    const includeUsage = (body as ChatRequest).stream_options?.include_usage === true;
+    await writeChatStream(res, reply, includeUsage, plan, headers, sleep).catch(() => res.destroy());
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function replyOptions(seed: number, plan: MockPlan): { seed: number; completionTokens: number; created: number } {
+  return { seed, completionTokens: plan.completionTokens, created: Math.floor(Date.now() / 1000) };
+}
+
+const TOO_LARGE = Symbol('too large');
+const NOT_JSON = Symbol('not json');
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > BODY_LIMIT_BYTES) return TOO_LARGE;
+    parts.push(part);
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** Aborts when the client goes away before the response is complete. */
+function abortOnClose(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new Error('client closed the connection'));
+  });
+  return controller.signal;
+}
+
+/** A 200 JSON answer, or half of it when the plan says `malformed`. */
+function sendBody(res: ServerResponse, headers: Record<string, string>, payload: unknown, plan: MockPlan): void {
+  if (plan.fault?.kind !== 'malformed') return sendJson(res, 200, headers, payload);
+  const text = JSON.stringify(payload);
+  res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(text.slice(0, text.length >> 1));
+}
+
+function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function invalid(message: string, param: string | null, code: string | null = null): OpenAIErrorBody {
+  const body = invalidRequestBody(message, param);
+  body.error.code = code;
+  return body;
+}
+
+function internalError(err: unknown): OpenAIErrorBody {
+  const message = err instanceof Error ? err.message : String(err);
+  return { error: { message: `mock: ${message}`, type: 'server_error', param: null, code: null } };
+}
+
+function modelList(): unknown {
+  const created = 1_715_367_049;
+  return { object: 'list', data: MODELS.map((id) => ({ id, object: 'model', created, owned_by: 'tollgate-mock' })) };
+}
