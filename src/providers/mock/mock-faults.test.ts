@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mockScenarioSchema, type MockScenarioInput } from '../../config/schema.js';
-import { createFaultPlanner, MockHeaderError } from './mock-faults.js';
+import { createFaultPlanner, MOCK_HEADERS, MockHeaderError } from './mock-faults.js';
 
 const planner = (scenario: MockScenarioInput = {}, seed = 42) =>
   createFaultPlanner(seed, mockScenarioSchema.parse(scenario));
@@ -137,5 +138,13 @@ describe('mock faults: seeded draws', () => {
     assert.throws(() =>
       mockScenarioSchema.parse({ errors: [{ status: 500, rate: 0.7 }], faults: [{ kind: 'hang', rate: 0.4 }] }),
     );
+  });
+});
+
+describe('docs/mock.md', () => {
+  it('documents every x-mock-* header, and no other', () => {
+    const doc = readFileSync(new URL('../../../docs/mock.md', import.meta.url), 'utf8');
+    const documented = [...doc.matchAll(/^\| `(x-mock-[a-z-]+)` +\|/gm)].map((m) => m[1]);
+    assert.deepEqual([...documented].sort(), [...MOCK_HEADERS].sort());
   });
 });

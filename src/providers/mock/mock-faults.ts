@@ -101,7 +101,7 @@ export function createFaultPlanner(seed: number, scenario: MockScenario): MockFa
         latencyMs: (read.int('x-mock-latency-ms') ?? scenario.latencyMs) + Math.floor(jitterDraw * (jitter + 1)),
         ttftMs: read.int('x-mock-ttft-ms') ?? scenario.ttftMs,
         chunkDelayMs: read.int('x-mock-chunk-delay-ms') ?? scenario.chunkDelayMs,
-        completionTokens: read.int('x-mock-completion-tokens', 1_000_000, 1) ?? scenario.completionTokens,
+        completionTokens: read.int('x-mock-completion-tokens', 100_000, 1) ?? scenario.completionTokens,
         fault: fault && !stream && STREAM_ONLY.has(fault.kind) ? null : fault,
       };
     },

@@ -61,7 +61,8 @@ export function createMockProvider(id: string, config: MockProviderConfig, clock
     kind: 'mock',
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      const plan = await begin(ctx, false, validateChatRequest(req));
+      // As the openai provider does, a non-stream call drops stream_options rather than fail on it.
+      const plan = await begin(ctx, false, validateChatRequest({ ...req, stream: false, stream_options: undefined }));
       const options = { seed: config.seed, completionTokens: plan.completionTokens, created: created(ctx) };
       return toChatResponse(await generateChatReply(req, options));
     },
