@@ -42,7 +42,7 @@ export function createLogger(options: LoggerOptions): Logger {
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'service,pid,hostname' } },
     });
   }
-  return pino(base, pino.destination({ sync: false, minLength: 4096 }));
+  return pino(base, pino.destination({ sync: false }));
 }
 
 export type { Logger };
