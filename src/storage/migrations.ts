@@ -1,0 +1,19 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { requests001 } from './migrations/001-requests.js';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+/**
+ * Every migration, in order, for one dialect. Names sort lexically, so keep the numeric prefix.
+ * To add one: write `migrations/00N-name.ts` (portable types only; branch on `dialect` just for
+ * what cannot be portable, like auto-increment keys) and list it here. Never edit a shipped one.
+ *
+ * @example
+ * const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+ */
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '001_requests': requests001(dialect),
+  };
+  return { getMigrations: async () => migrations };
+}

@@ -1,0 +1,29 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { SqliteDialect } from 'kysely';
+
+/**
+ * A kysely dialect over one better-sqlite3 connection (kysely serialises access to it).
+ * `target` is a file path or `:memory:`. Files get WAL (readers never block the writer),
+ * `synchronous=NORMAL` (durable across process crashes; a power cut may lose the last
+ * transactions, which is the usual trade for WAL) and a busy timeout for a second process.
+ *
+ * @example
+ * const dialect = await sqliteDialect('./data/tollgate.db');
+ */
+export async function sqliteDialect(target: string): Promise<SqliteDialect> {
+  const { default: SqliteDatabase } = await import('better-sqlite3');
+  const inMemory = target === ':memory:';
+  if (!inMemory) await mkdir(dirname(resolve(target)), { recursive: true });
+  const sqlite = new SqliteDatabase(target);
+  try {
+    if (!inMemory) sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+  return new SqliteDialect({ database: sqlite });
+}
