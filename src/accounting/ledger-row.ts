@@ -1,0 +1,102 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { RequestsTable } from '../storage/tables.js';
+
+/**
+ * What the gateway records about one finished request (one row of `requests`). Built once at
+ * settle time and handed to `Ledger.record`; conversion to SQL values happens later, off the
+ * request path. Optional fields default to null / 0 / false / [] / 1 (attempts).
+ *
+ * @example
+ * ledger.record({
+ *   requestId: 'req_1', createdAt: Date.now(), alias: 'fast', provider: 'openai',
+ *   deployment: 'openai-eu', upstreamModel: 'gpt-4o-mini', status: 200, outcome: 'ok',
+ *   stream: false, inputTokens: 12, outputTokens: 40, latencyMs: 812.5,
+ * });
+ */
+export interface LedgerRow {
+  requestId: string;
+  /** Epoch ms when the request arrived. */
+  createdAt: number;
+  alias: string;
+  provider?: string | null;
+  deployment?: string | null;
+  upstreamModel?: string | null;
+  /** HTTP status sent to the client. */
+  status: number;
+  outcome: 'ok' | 'error' | 'truncated' | 'aborted';
+  errorCode?: string | null;
+  stream: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens?: number;
+  latencyMs: number;
+  /** Time to first byte/chunk, when there was one. */
+  ttftMs?: number | null;
+  attempts?: number;
+  fallbackUsed?: boolean;
+  tenant?: string | null;
+  feature?: string | null;
+  keyId?: string | null;
+  endUser?: string | null;
+  tags?: readonly string[];
+  /** Integer micro-dollars (1 USD = 1_000_000). */
+  costMicros?: number | null;
+  priceVersion?: string | null;
+  /** Token counts were estimated locally rather than reported upstream. */
+  estimated?: boolean;
+}
+
+/** A ledger row as read back: every field present, plus the row id. */
+export type StoredLedgerRow = Required<Omit<LedgerRow, 'tags'>> & { id: number; tags: string[] };
+
+/** Number of SQL columns one inserted row binds (every `LedgerRow` field). */
+export const LEDGER_COLUMNS = 25;
+
+/**
+ * `LedgerRow` → SQL values: booleans as 0/1, tags as a JSON array (null when empty), integer
+ * columns rounded (an estimated 12.5 tokens would be refused by PostgreSQL, kept as 12.5 by SQLite).
+ */
+export function toRequestsInsert(row: LedgerRow): Insertable<RequestsTable> {
+  return {
+    requestId: row.requestId,
+    createdAt: Math.round(row.createdAt),
+    alias: row.alias,
+    provider: row.provider ?? null,
+    deployment: row.deployment ?? null,
+    upstreamModel: row.upstreamModel ?? null,
+    status: Math.round(row.status),
+    outcome: row.outcome,
+    errorCode: row.errorCode ?? null,
+    stream: row.stream ? 1 : 0,
+    inputTokens: Math.round(row.inputTokens),
+    outputTokens: Math.round(row.outputTokens),
+    cachedTokens: Math.round(row.cachedTokens ?? 0),
+    latencyMs: row.latencyMs,
+    ttftMs: row.ttftMs ?? null,
+    attempts: Math.round(row.attempts ?? 1),
+    fallbackUsed: row.fallbackUsed === true ? 1 : 0,
+    tenant: row.tenant ?? null,
+    feature: row.feature ?? null,
+    keyId: row.keyId ?? null,
+    endUser: row.endUser ?? null,
+    tags: row.tags !== undefined && row.tags.length > 0 ? JSON.stringify(row.tags) : null,
+    costMicros: roundOrNull(row.costMicros),
+    priceVersion: row.priceVersion ?? null,
+    estimated: row.estimated === true ? 1 : 0,
+  };
+}
+
+/** SQL row → `StoredLedgerRow` (the inverse of `toRequestsInsert`). */
+export function fromRequestsRow(row: Selectable<RequestsTable>): StoredLedgerRow {
+  return {
+    ...row,
+    stream: row.stream === 1,
+    fallbackUsed: row.fallbackUsed === 1,
+    estimated: row.estimated === 1,
+    tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
+  };
+}
+
+function roundOrNull(value: number | null | undefined): number | null {
+  return value === undefined || value === null ? null : Math.round(value);
+}
