@@ -145,14 +145,20 @@ void describe('openDatabase (PostgreSQL) beside other schemas', () => {
       })();
       try {
         for (let i = 0; i < 12; i++) {
-          const database = await openDatabase({ url, schema: `${schema}_open_${i}` });
-          await database.close();
-          await churner.query(`drop schema "${schema}_open_${i}" cascade`);
+          const own = `${schema}_open_${i}`;
+          try {
+            const database = await openDatabase({ url, schema: own });
+            await database.close();
+          } finally {
+            await churner.query(`drop schema if exists "${own}" cascade`);
+          }
         }
       } finally {
         churning = false;
-        await churn;
-        await churner.end();
+        await churn.finally(async () => {
+          for (let i = 0; i < 4; i++) await churner.query(`drop schema if exists "${schema}_churn_${i}" cascade`);
+          await churner.end();
+        });
       }
     }));
 });
