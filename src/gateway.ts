@@ -75,7 +75,9 @@ export interface Gateway {
  * const reply = await gateway.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const config = Object.isFrozen(options.config) ? (options.config as Config) : configSchema.parse(options.config ?? {});
+  const config = Object.isFrozen(options.config)
+    ? (options.config as Config)
+    : configSchema.parse(options.config ?? {});
   const log = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const clock = options.clock ?? systemClock;
 
@@ -99,7 +101,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   );
   const models = new ModelRegistry(config.models);
 
-  const observers: CallObserver[] = [accessLog(log), ...(ledger ? [ledgerObserver(ledger)] : []), ...(options.observers ?? [])];
+  const observers: CallObserver[] = [
+    accessLog(log),
+    ...(ledger ? [ledgerObserver(ledger)] : []),
+    ...(options.observers ?? []),
+  ];
   const perDeployment = composeDeployment()(invokeProvider(providers));
   const handle = compose(settle(observers))(routeToDeployment(models, perDeployment));
 
@@ -122,7 +128,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   function toCall(kind: 'chat' | 'embeddings', request: ChatRequest | EmbeddingRequest): GatewayCall {
     if (kind === 'embeddings') return { kind: 'embeddings', request: request as EmbeddingRequest };
     const chat = request as ChatRequest;
-    if (chat.stream === true) return { kind: 'chat', request: chat, stream: true, includeUsage: chat.stream_options?.include_usage === true };
+    if (chat.stream === true)
+      return { kind: 'chat', request: chat, stream: true, includeUsage: chat.stream_options?.include_usage === true };
     return { kind: 'chat', request: chat, stream: false };
   }
 
@@ -141,11 +148,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     clock,
     handle,
     createContext,
-    toCall: toCall as Gateway['toCall'],
+    toCall,
     async chat(body, callOptions) {
       const request = parseChatRequest(body);
       const result = await run(toCall('chat', { ...request, stream: false }), callOptions);
-      if (result.kind !== 'chat') throw new GatewayError('internal_error', `expected a chat response, got ${result.kind}`);
+      if (result.kind !== 'chat')
+        throw new GatewayError('internal_error', `expected a chat response, got ${result.kind}`);
       return result.response;
     },
     async chatStream(body, callOptions) {
@@ -156,7 +164,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
     async embeddings(body, callOptions) {
       const result = await run(toCall('embeddings', parseEmbeddingRequest(body)), callOptions);
-      if (result.kind !== 'embeddings') throw new GatewayError('internal_error', `expected embeddings, got ${result.kind}`);
+      if (result.kind !== 'embeddings')
+        throw new GatewayError('internal_error', `expected embeddings, got ${result.kind}`);
       return result.response;
     },
     async readiness() {
@@ -172,7 +181,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     close() {
       closed ??= (async () => {
         if (ledger) await ledger.close();
-        await Promise.allSettled([...providers.values()].map((p) => p.close?.()));
+        await Promise.allSettled([...providers.values()].map((p) => (p.close ? p.close() : Promise.resolve())));
         await database.close();
       })();
       return closed;

@@ -46,7 +46,8 @@ export function countChatPromptTokens(messages: readonly ChatMessage[]): number 
   for (const message of messages) {
     total += PER_MESSAGE + countTextTokens(message.role) + countTextTokens(messageText(message));
     if (typeof message.name === 'string') total += 1 + countTextTokens(message.name);
-    for (const call of message.tool_calls ?? []) total += countTextTokens(call.function.name) + countTextTokens(call.function.arguments);
+    for (const call of message.tool_calls ?? [])
+      total += countTextTokens(call.function.name) + countTextTokens(call.function.arguments);
   }
   return total;
 }

@@ -29,7 +29,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     {
       address,
       config: loaded.source.embedded ? 'embedded default' : loaded.source.files,
-      storage: config.storage.url.startsWith('sqlite:') ? config.storage.url : config.storage.url.replace(/\/\/[^@]*@/, '//***@'),
+      storage: config.storage.url.startsWith('sqlite:')
+        ? config.storage.url
+        : config.storage.url.replace(/\/\/[^@]*@/, '//***@'),
       models: gateway.models.list().map((m) => m.name),
     },
     `Tollgate listening on ${address}`,

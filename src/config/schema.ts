@@ -48,7 +48,14 @@ const openaiProviderSchema = z
     /** Keep-alive connections per upstream origin. */
     connections: z.number().int().positive().default(128),
     /** Client request headers copied upstream: exact names or `prefix*` (e.g. `x-mock-*`, `openai-organization`). */
-    forwardHeaders: z.array(z.string().min(1).transform((h) => h.toLowerCase())).default([]),
+    forwardHeaders: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .transform((h) => h.toLowerCase()),
+      )
+      .default([]),
     ...providerBase,
   })
   .strict();

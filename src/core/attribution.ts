@@ -18,7 +18,16 @@ export function attribute(record: CallRecord, request: ChatRequest | EmbeddingRe
   const metadata = (request as ChatRequest).metadata ?? undefined;
   record.feature = metadata?.feature ?? header(headers, 'x-tollgate-feature') ?? null;
   record.user =
-    (request as ChatRequest).safety_identifier ?? (typeof request.user === 'string' ? request.user : undefined) ?? header(headers, 'x-tollgate-user') ?? null;
+    (request as ChatRequest).safety_identifier ??
+    (typeof request.user === 'string' ? request.user : undefined) ??
+    header(headers, 'x-tollgate-user') ??
+    null;
   const tags = metadata?.tags ?? header(headers, 'x-tollgate-tags');
-  record.tags = tags ? tags.split(',').map((t) => t.trim()).filter((t) => t.length > 0).slice(0, 16) : [];
+  record.tags = tags
+    ? tags
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0)
+        .slice(0, 16)
+    : [];
 }

@@ -12,14 +12,25 @@ describe('error registry', () => {
       type: m[3],
       retryable: m[4] === 'yes',
     }));
-    const registry = Object.entries(ERRORS).map(([code, spec]) => ({ code, status: spec.status, type: spec.type, retryable: spec.retryable }));
+    const registry = Object.entries(ERRORS).map(([code, spec]) => ({
+      code,
+      status: spec.status,
+      type: spec.type,
+      retryable: spec.retryable,
+    }));
     assert.deepEqual(rows, registry);
   });
 
   it('renders OpenAI error JSON with param and a wire code', () => {
-    const error = new GatewayError('upstream_bad_request', 'bad', { status: 422, param: 'tools[0]', wireCode: 'invalid_tool' });
+    const error = new GatewayError('upstream_bad_request', 'bad', {
+      status: 422,
+      param: 'tools[0]',
+      wireCode: 'invalid_tool',
+    });
     assert.equal(error.status, 422);
-    assert.deepEqual(error.toJSON(), { error: { message: 'bad', type: 'invalid_request_error', param: 'tools[0]', code: 'invalid_tool' } });
+    assert.deepEqual(error.toJSON(), {
+      error: { message: 'bad', type: 'invalid_request_error', param: 'tools[0]', code: 'invalid_tool' },
+    });
   });
 
   it('wraps unknown throwables as internal errors and keeps the cause', () => {

@@ -75,7 +75,7 @@ export const ERRORS = {
     status: 429,
     type: 'rate_limit_error',
     retryable: true,
-    description: 'A rate limit was hit (the upstream\'s or one of ours); `retry-after` says when to retry.',
+    description: "A rate limit was hit (the upstream's or one of ours); `retry-after` says when to retry.",
   },
   budget_exceeded: {
     status: 429,
@@ -93,7 +93,7 @@ export const ERRORS = {
     status: 400,
     type: 'invalid_request_error',
     retryable: false,
-    description: 'The prompt plus `max_tokens` exceeds the model\'s context window.',
+    description: "The prompt plus `max_tokens` exceeds the model's context window.",
   },
   content_filtered: {
     status: 400,
@@ -105,13 +105,15 @@ export const ERRORS = {
     status: 502,
     type: 'api_error',
     retryable: true,
-    description: 'The upstream failed (5xx, reset, malformed reply); its status is kept in the message and `x-tollgate-upstream-status`.',
+    description:
+      'The upstream failed (5xx, reset, malformed reply); its status is kept in the message and `x-tollgate-upstream-status`.',
   },
   upstream_auth_failed: {
     status: 502,
     type: 'api_error',
     retryable: false,
-    description: 'The upstream refused the gateway\'s own credentials (401/403): a configuration problem, not the client\'s.',
+    description:
+      "The upstream refused the gateway's own credentials (401/403): a configuration problem, not the client's.",
   },
   upstream_unavailable: {
     status: 503,
@@ -129,7 +131,8 @@ export const ERRORS = {
     status: 502,
     type: 'api_error',
     retryable: false,
-    description: 'An upstream stream failed after its first chunk reached the client: sent in-band as the last SSE event.',
+    description:
+      'An upstream stream failed after its first chunk reached the client: sent in-band as the last SSE event.',
   },
   client_closed: {
     status: 499,

@@ -79,7 +79,13 @@ export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' |
 
 export interface ChatChoice {
   index: number;
-  message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal?: string | null; [k: string]: unknown };
+  message: {
+    role: 'assistant';
+    content: string | null;
+    tool_calls?: ToolCall[];
+    refusal?: string | null;
+    [k: string]: unknown;
+  };
   finish_reason: FinishReason | null;
   logprobs?: unknown;
 }
@@ -104,7 +110,13 @@ export interface ToolCallDelta {
 
 export interface ChunkChoice {
   index: number;
-  delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null; [k: string]: unknown };
+  delta: {
+    role?: 'assistant';
+    content?: string | null;
+    tool_calls?: ToolCallDelta[];
+    refusal?: string | null;
+    [k: string]: unknown;
+  };
   finish_reason: FinishReason | null;
   logprobs?: unknown;
 }

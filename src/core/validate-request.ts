@@ -8,10 +8,12 @@ import type { ChatRequest, EmbeddingRequest } from './types.js';
  * OpenAI parameters pass through to OpenAI-wire upstreams.
  */
 const contentPart = z.looseObject({ type: z.string().min(1) }).superRefine((part, ctx) => {
-  if (part.type === 'text' && typeof part.text !== 'string') ctx.addIssue({ code: 'custom', path: ['text'], message: 'must be a string' });
+  if (part.type === 'text' && typeof part.text !== 'string')
+    ctx.addIssue({ code: 'custom', path: ['text'], message: 'must be a string' });
   if (part.type === 'image_url') {
     const image = part.image_url as { url?: unknown } | undefined;
-    if (!image || typeof image.url !== 'string') ctx.addIssue({ code: 'custom', path: ['image_url', 'url'], message: 'must be a string' });
+    if (!image || typeof image.url !== 'string')
+      ctx.addIssue({ code: 'custom', path: ['image_url', 'url'], message: 'must be a string' });
   }
 });
 
@@ -40,7 +42,11 @@ const message = z
 
 const tool = z.looseObject({
   type: z.literal('function'),
-  function: z.looseObject({ name: z.string().min(1).max(64), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
+  function: z.looseObject({
+    name: z.string().min(1).max(64),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }),
 });
 
 const positiveInt = z.number().int().positive().nullable().optional();
@@ -61,7 +67,10 @@ const chatRequestSchema = z.looseObject({
   stop: z.union([z.string(), z.array(z.string()).max(4), z.null()]).optional(),
   tools: z.array(tool).optional(),
   tool_choice: z
-    .union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) })])
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
+    ])
     .optional(),
   user: z.string().optional(),
   safety_identifier: z.string().max(64).optional(),
@@ -98,8 +107,11 @@ function parseWith<T>(schema: z.ZodType, body: unknown): T {
   const param = formatParam(issue.path);
   const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
   const detail = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-  throw new GatewayError('invalid_request', `Invalid request: '${param || 'body'}' ${detail}${more}.`, { param: param || null });
+  throw new GatewayError('invalid_request', `Invalid request: '${param || 'body'}' ${detail}${more}.`, {
+    param: param || null,
+  });
 }
 
 export const parseChatRequest = (body: unknown): ChatRequest => parseWith<ChatRequest>(chatRequestSchema, body);
-export const parseEmbeddingRequest = (body: unknown): EmbeddingRequest => parseWith<EmbeddingRequest>(embeddingRequestSchema, body);
+export const parseEmbeddingRequest = (body: unknown): EmbeddingRequest =>
+  parseWith<EmbeddingRequest>(embeddingRequestSchema, body);

@@ -31,7 +31,11 @@ export function settle(observers: readonly CallObserver[]): Policy {
     return error;
   };
 
-  async function* observe(call: GatewayCall, chunks: AsyncIterable<ChatChunk>, ctx: CallContext): AsyncGenerator<ChatChunk> {
+  async function* observe(
+    call: GatewayCall,
+    chunks: AsyncIterable<ChatChunk>,
+    ctx: CallContext,
+  ): AsyncGenerator<ChatChunk> {
     const record = ctx.record;
     let completed = false;
     try {
@@ -42,7 +46,9 @@ export function settle(observers: readonly CallObserver[]): Policy {
         if (choice) {
           record.chunks++;
           if (choice.delta.content) record.outputParts.push(choice.delta.content);
-          if (choice.delta.tool_calls) for (const t of choice.delta.tool_calls) if (t.function?.arguments) record.outputParts.push(t.function.arguments);
+          if (choice.delta.tool_calls)
+            for (const t of choice.delta.tool_calls)
+              if (t.function?.arguments) record.outputParts.push(t.function.arguments);
         }
         yield chunk;
       }
@@ -83,7 +89,8 @@ export function settle(observers: readonly CallObserver[]): Policy {
         const usage = result.response.usage;
         ctx.record.usage = usage ? { completion_tokens: 0, ...usage } : null;
         if (!usage && result.kind === 'chat') {
-          for (const choice of result.response.choices) if (choice.message.content) ctx.record.outputParts.push(choice.message.content);
+          for (const choice of result.response.choices)
+            if (choice.message.content) ctx.record.outputParts.push(choice.message.content);
         }
         finish(call, ctx);
         return result;

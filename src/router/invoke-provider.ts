@@ -16,7 +16,11 @@ export function requestFor<T extends ChatRequest | EmbeddingRequest>(request: T,
 export function invokeProvider(providers: ReadonlyMap<string, Provider>): DeploymentHandler {
   return async (call: GatewayCall, deployment: Deployment, ctx: CallContext): Promise<GatewayResult> => {
     const provider = providers.get(deployment.provider);
-    if (!provider) throw new GatewayError('internal_error', `deployment ${deployment.id} names unknown provider ${deployment.provider}`);
+    if (!provider)
+      throw new GatewayError(
+        'internal_error',
+        `deployment ${deployment.id} names unknown provider ${deployment.provider}`,
+      );
     switch (call.kind) {
       case 'chat': {
         const request = requestFor(call.request, deployment);
@@ -25,7 +29,11 @@ export function invokeProvider(providers: ReadonlyMap<string, Provider>): Deploy
       }
       case 'embeddings': {
         if (!provider.embed) {
-          throw new GatewayError('invalid_request', `provider ${provider.id} (${provider.kind}) does not serve embeddings`, { param: 'model' });
+          throw new GatewayError(
+            'invalid_request',
+            `provider ${provider.id} (${provider.kind}) does not serve embeddings`,
+            { param: 'model' },
+          );
         }
         return { kind: 'embeddings', response: await provider.embed(requestFor(call.request, deployment), ctx) };
       }

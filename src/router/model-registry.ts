@@ -49,14 +49,22 @@ export class ModelRegistry {
   resolve(name: string, type: 'chat' | 'embeddings'): ModelAlias {
     const alias = this.aliases.get(name);
     if (!alias) {
-      throw new GatewayError('model_not_found', `The model \`${name}\` does not exist or you do not have access to it.`, {
-        param: 'model',
-      });
+      throw new GatewayError(
+        'model_not_found',
+        `The model \`${name}\` does not exist or you do not have access to it.`,
+        {
+          param: 'model',
+        },
+      );
     }
     if (alias.type !== type) {
-      throw new GatewayError('invalid_request', `The model \`${name}\` is a ${alias.type} model; it cannot serve ${type}.`, {
-        param: 'model',
-      });
+      throw new GatewayError(
+        'invalid_request',
+        `The model \`${name}\` is a ${alias.type} model; it cannot serve ${type}.`,
+        {
+          param: 'model',
+        },
+      );
     }
     return alias;
   }

@@ -16,7 +16,13 @@ export function routeToDeployment(models: ModelRegistry, perDeployment: Deployme
     const started = ctx.clock.now();
     try {
       const result = await perDeployment(call, deployment, ctx);
-      ctx.record.attempts.push({ deployment: deployment.id, provider: deployment.provider, outcome: 'ok', status: 200, latencyMs: ctx.clock.now() - started });
+      ctx.record.attempts.push({
+        deployment: deployment.id,
+        provider: deployment.provider,
+        outcome: 'ok',
+        status: 200,
+        latencyMs: ctx.clock.now() - started,
+      });
       ctx.responseHeaders['x-tollgate-deployment'] = deployment.id;
       return result;
     } catch (err) {

@@ -24,7 +24,11 @@ export interface HttpServer {
  */
 export function createHttpServer(gateway: Gateway): HttpServer {
   const { config, log } = gateway;
-  const lifecycle = new Lifecycle({ drainDelayMs: config.server.drainDelayMs, shutdownGraceMs: config.server.shutdownGraceMs, log });
+  const lifecycle = new Lifecycle({
+    drainDelayMs: config.server.drainDelayMs,
+    shutdownGraceMs: config.server.shutdownGraceMs,
+    log,
+  });
   const app = Fastify({
     logger: false,
     bodyLimit: config.server.bodyLimitBytes,
@@ -38,17 +42,28 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {
-      done(new GatewayError('invalid_json', `We could not parse the JSON body of your request: ${(err as Error).message}.`), undefined);
+      done(
+        new GatewayError(
+          'invalid_json',
+          `We could not parse the JSON body of your request: ${(err as Error).message}.`,
+        ),
+        undefined,
+      );
     }
   });
 
   app.setErrorHandler((err, req, reply) => {
     const error = fromFrameworkError(err);
     if (error.code === 'internal_error') log.error({ err, requestId: req.id }, 'unhandled error');
-    else if (!reply.sent) log.warn({ requestId: req.id, status: error.status, error: error.code, url: req.url }, 'request rejected');
+    else if (!reply.sent)
+      log.warn({ requestId: req.id, status: error.status, error: error.code, url: req.url }, 'request rejected');
     void reply
       .code(error.status)
-      .headers({ 'x-request-id': req.id, ...errorHeaders(error), ...(lifecycle.accepting ? {} : { connection: 'close' }) })
+      .headers({
+        'x-request-id': req.id,
+        ...errorHeaders(error),
+        ...(lifecycle.accepting ? {} : { connection: 'close' }),
+      })
       .send(error.toJSON());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -58,7 +73,9 @@ export function createHttpServer(gateway: Gateway): HttpServer {
 
   app.addHook('onRequest', async (req) => {
     if (!lifecycle.accepting && !req.url.startsWith('/health')) {
-      throw new GatewayError('shutting_down', 'The gateway is shutting down; retry on another replica.', { retryAfterMs: 1000 });
+      throw new GatewayError('shutting_down', 'The gateway is shutting down; retry on another replica.', {
+        retryAfterMs: 1000,
+      });
     }
   });
 
@@ -79,7 +96,10 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     lifecycle.requestStarted();
     try {
       const result = await gateway.handle(call, ctx);
-      const headers: Record<string, string> = { 'x-request-id': req.id, ...(lifecycle.accepting ? {} : { connection: 'close' }) };
+      const headers: Record<string, string> = {
+        'x-request-id': req.id,
+        ...(lifecycle.accepting ? {} : { connection: 'close' }),
+      };
       if (result.kind === 'stream') {
         reply.hijack();
         await sendStream(res, result.chunks, ctx, {

@@ -7,9 +7,15 @@ export function fromFrameworkError(err: unknown): GatewayError {
   const e = err as { code?: string; statusCode?: number; message?: string };
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new GatewayError('payload_too_large', `The request body is larger than the limit of this gateway: ${e.message ?? ''}`.trim());
+      return new GatewayError(
+        'payload_too_large',
+        `The request body is larger than the limit of this gateway: ${e.message ?? ''}`.trim(),
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new GatewayError('unsupported_media_type', 'Unsupported Content-Type: send the body as JSON with `Content-Type: application/json`.');
+      return new GatewayError(
+        'unsupported_media_type',
+        'Unsupported Content-Type: send the body as JSON with `Content-Type: application/json`.',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new GatewayError('invalid_json', 'The request body is empty; expected a JSON object.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -54,11 +54,15 @@ export class Lifecycle {
   async drain(stopAccepting: () => Promise<void>): Promise<void> {
     const { drainDelayMs, shutdownGraceMs, log } = this.options;
     this.ready = false;
-    log.info({ drainDelayMs, shutdownGraceMs, inFlight: this.inFlight, streams: this.streams.size }, 'shutdown: readiness is 503, draining');
+    log.info(
+      { drainDelayMs, shutdownGraceMs, inFlight: this.inFlight, streams: this.streams.size },
+      'shutdown: readiness is 503, draining',
+    );
     if (drainDelayMs > 0) await sleep(drainDelayMs);
     this.accepting = false;
     const closed = stopAccepting();
-    const idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const idle =
+      this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), shutdownGraceMs);
@@ -66,8 +70,14 @@ export class Lifecycle {
     const first = await Promise.race([idle.then(() => 'idle' as const), deadline]);
     clearTimeout(timer);
     if (first === 'deadline') {
-      log.warn({ inFlight: this.inFlight, streams: this.streams.size }, 'shutdown: grace period over, cutting open streams');
-      const error = new GatewayError('shutting_down', 'The gateway is shutting down; the stream was cut at the grace deadline. Retry the request.');
+      log.warn(
+        { inFlight: this.inFlight, streams: this.streams.size },
+        'shutdown: grace period over, cutting open streams',
+      );
+      const error = new GatewayError(
+        'shutting_down',
+        'The gateway is shutting down; the stream was cut at the grace deadline. Retry the request.',
+      );
       for (const cut of [...this.streams]) cut(error);
       // Give the cut streams a moment to flush their last event.
       await Promise.race([idle, sleep(1_000)]);

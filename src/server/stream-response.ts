@@ -21,7 +21,12 @@ export interface StreamOptions {
  * chunk arrives, so a stream that fails before producing anything still gets a proper HTTP
  * error; after that, failures become an in-band error event.
  */
-export async function sendStream(res: ServerResponse, chunks: AsyncIterable<ChatChunk>, ctx: CallContext, options: StreamOptions): Promise<void> {
+export async function sendStream(
+  res: ServerResponse,
+  chunks: AsyncIterable<ChatChunk>,
+  ctx: CallContext,
+  options: StreamOptions,
+): Promise<void> {
   const iterator = chunks[Symbol.asyncIterator]();
   let cutBy: GatewayError | null = null;
   const untrack = options.track((error) => {

@@ -10,9 +10,17 @@ import { CLI, REPO_ROOT, childEnv, freePort, startProcess, waitForHttp } from '.
 const run = promisify(execFile);
 
 /** Runs the CLI to completion; never throws, returns the exit code and output. */
-async function cli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, cwd: cwd ?? REPO_ROOT, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env,
+      cwd: cwd ?? REPO_ROOT,
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -23,7 +31,9 @@ async function cli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promis
 /** The curl commands of the README's quick start, joined across line continuations. */
 function readmeCurls(): string[] {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  const blocks = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, ' ').replace(/\n\s+(?=[^\n]*')/g, ' '));
+  const blocks = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) =>
+    m[1]!.replace(/\\\n\s*/g, ' ').replace(/\n\s+(?=[^\n]*')/g, ' '),
+  );
   return blocks.flatMap((b) => b.split('\n')).filter((line) => line.trim().startsWith('curl '));
 }
 
@@ -47,7 +57,10 @@ describe('the tollgate command', () => {
       assert.ok(curls.length >= 2, 'the README shows curl commands');
       const [plain, stream] = curls.map((c) => c.replace('127.0.0.1:4000', `127.0.0.1:${port}`));
       const { stdout: json } = await run('bash', ['-c', plain!]);
-      const reply = JSON.parse(json) as { choices: { message: { content: string } }[]; usage: { total_tokens: number } };
+      const reply = JSON.parse(json) as {
+        choices: { message: { content: string } }[];
+        usage: { total_tokens: number };
+      };
       assert.ok(reply.choices[0]!.message.content.length > 0);
       assert.ok(reply.usage.total_tokens > 0);
       const { stdout: sse } = await run('bash', ['-c', stream!]);
@@ -68,7 +81,17 @@ describe('the tollgate command', () => {
     const file = join(dir, 'tollgate.yaml');
     writeFileSync(
       file,
-      ['server:', '  port: eighty', '  colour: blue', 'providers:', '  up: { type: mock }', 'models:', '  a:', '    deployments: [{ provider: nowhere, model: m }]', ''].join('\n'),
+      [
+        'server:',
+        '  port: eighty',
+        '  colour: blue',
+        'providers:',
+        '  up: { type: mock }',
+        'models:',
+        '  a:',
+        '    deployments: [{ provider: nowhere, model: m }]',
+        '',
+      ].join('\n'),
     );
     const result = await cli(['config', 'check', '--config', file], childEnv());
     assert.notEqual(result.code, 0);

@@ -32,14 +32,19 @@ async function exercise(storage: ConfigInput['storage']) {
   const gw = await startTestGateway({ storage, providers: { mock: { type: 'mock' } }, models });
   const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
   try {
-    const plain = await client.chat.completions.create({ model: 'chat', messages }, { headers: { 'x-request-id': 'ledger-plain' } });
+    const plain = await client.chat.completions.create(
+      { model: 'chat', messages },
+      { headers: { 'x-request-id': 'ledger-plain' } },
+    );
     const stream = await client.chat.completions.create(
       { model: 'chat', messages, stream: true, stream_options: { include_usage: true } },
       { headers: { 'x-request-id': 'ledger-stream' } },
     );
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) usage = chunk.usage ?? usage;
-    await client.chat.completions.create({ model: 'nope', messages }, { headers: { 'x-request-id': 'ledger-404' } }).catch(() => undefined);
+    await client.chat.completions
+      .create({ model: 'nope', messages }, { headers: { 'x-request-id': 'ledger-404' } })
+      .catch(() => undefined);
     return { plain: plain.usage!, stream: usage! };
   } finally {
     await gw.close(); // flushes the ledger
@@ -94,7 +99,10 @@ describe('request ledger through a running gateway', () => {
       await client.connect();
       try {
         const result = await client.query<Row>(`select * from "${schema}".requests`);
-        check(result.rows.map((r) => ({ ...r, latency_ms: Number(r.latency_ms) })), seen);
+        check(
+          result.rows.map((r) => ({ ...r, latency_ms: Number(r.latency_ms) })),
+          seen,
+        );
       } finally {
         await client.end();
       }

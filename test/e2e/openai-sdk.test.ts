@@ -18,7 +18,12 @@ describe('official openai SDK against a running gateway', () => {
 
   before(async () => {
     mock = await startMockServer({ port: 0 });
-    const upstream = (extra: Record<string, unknown> = {}) => ({ type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-secret', ...extra });
+    const upstream = (extra: Record<string, unknown> = {}) => ({
+      type: 'openai' as const,
+      baseUrl: `${mock.url}/v1`,
+      apiKey: 'sk-upstream-secret',
+      ...extra,
+    });
     gw = await startTestGateway(
       {
         server: { bodyLimitBytes: 64 * 1024 },
@@ -29,9 +34,12 @@ describe('official openai SDK against a running gateway', () => {
         },
         models: {
           'gpt-4o-mini': { deployments: [{ provider: 'up', model: 'gpt-4o-mini' }] },
-          'hangs': { deployments: [{ provider: 'slow', model: 'gpt-4o-mini' }] },
-          'unreachable': { deployments: [{ provider: 'down', model: 'gpt-4o-mini' }] },
-          'text-embedding-3-small': { type: 'embeddings', deployments: [{ provider: 'up', model: 'text-embedding-3-small' }] },
+          hangs: { deployments: [{ provider: 'slow', model: 'gpt-4o-mini' }] },
+          unreachable: { deployments: [{ provider: 'down', model: 'gpt-4o-mini' }] },
+          'text-embedding-3-small': {
+            type: 'embeddings',
+            deployments: [{ provider: 'up', model: 'text-embedding-3-small' }],
+          },
         },
       },
       { observers: [(s) => calls.push(s)] },
@@ -76,7 +84,12 @@ describe('official openai SDK against a running gateway', () => {
 
   it('stream with include_usage: exactly one final usage chunk with choices [], usage null before it', async () => {
     const whole = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     const last = chunks.at(-1)!;
@@ -87,12 +100,20 @@ describe('official openai SDK against a running gateway', () => {
   });
 
   it('embeddings and the models list', async () => {
-    const embeddings = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['alpha', 'beta gamma'] });
+    const embeddings = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['alpha', 'beta gamma'],
+    });
     assert.equal(embeddings.data.length, 2);
     assert.equal(embeddings.data[0]?.embedding.length, 1536);
     assert.ok(embeddings.usage.prompt_tokens >= 3);
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((m) => m.id).sort(), ['gpt-4o-mini', 'hangs', 'text-embedding-3-small', 'unreachable']);
+    assert.deepEqual(models.data.map((m) => m.id).sort(), [
+      'gpt-4o-mini',
+      'hangs',
+      'text-embedding-3-small',
+      'unreachable',
+    ]);
   });
 
   it('unknown model → NotFoundError model_not_found', async () => {
@@ -107,8 +128,13 @@ describe('official openai SDK against a running gateway', () => {
 
   it('schema violation → BadRequestError naming the field', async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], temperature: 7 }),
-      (err: unknown) => err instanceof OpenAI.BadRequestError && err.param === 'temperature' && /temperature/.test(err.message),
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'x' }],
+        temperature: 7,
+      }),
+      (err: unknown) =>
+        err instanceof OpenAI.BadRequestError && err.param === 'temperature' && /temperature/.test(err.message),
     );
     await assert.rejects(
       client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
@@ -118,16 +144,23 @@ describe('official openai SDK against a running gateway', () => {
 
   it('body over the configured cap → 413', async () => {
     const huge = 'x'.repeat(70 * 1024);
-    await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: huge }] }), (err: unknown) => {
-      assert.ok(err instanceof OpenAI.APIError);
-      assert.equal(err.status, 413);
-      assert.equal(err.type, 'invalid_request_error');
-      return true;
-    });
+    await assert.rejects(
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: huge }] }),
+      (err: unknown) => {
+        assert.ok(err instanceof OpenAI.APIError);
+        assert.equal(err.status, 413);
+        assert.equal(err.type, 'invalid_request_error');
+        return true;
+      },
+    );
   });
 
   it('malformed JSON → 400 naming the problem (raw HTTP: an SDK cannot send it)', async () => {
-    const res = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "gpt-4o-mini", "messages": [' });
+    const res = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model": "gpt-4o-mini", "messages": [',
+    });
     assert.equal(res.statusCode, 400);
     const body = (await res.body.json()) as { error: { code: string; message: string; type: string } };
     assert.equal(body.error.code, 'invalid_json');
@@ -137,18 +170,23 @@ describe('official openai SDK against a running gateway', () => {
 
   it('upstream 500 → InternalServerError 502 with the upstream status kept', async () => {
     const failing = client.withOptions({ defaultHeaders: { 'x-mock-error-rate': '1', 'x-mock-error-status': '500' } });
-    await assert.rejects(failing.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse(), (err: unknown) => {
-      assert.ok(err instanceof OpenAI.InternalServerError);
-      assert.equal(err.status, 502);
-      assert.equal(err.code, 'upstream_error');
-      assert.match(err.message, /500/);
-      assert.equal(err.headers.get('x-tollgate-upstream-status'), '500');
-      return true;
-    });
+    await assert.rejects(
+      failing.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse(),
+      (err: unknown) => {
+        assert.ok(err instanceof OpenAI.InternalServerError);
+        assert.equal(err.status, 502);
+        assert.equal(err.code, 'upstream_error');
+        assert.match(err.message, /500/);
+        assert.equal(err.headers.get('x-tollgate-upstream-status'), '500');
+        return true;
+      },
+    );
   });
 
   it('upstream 429 → RateLimitError with retry-after passed on', async () => {
-    const limited = client.withOptions({ defaultHeaders: { 'x-mock-error-rate': '1', 'x-mock-error-status': '429', 'x-mock-retry-after-s': '7' } });
+    const limited = client.withOptions({
+      defaultHeaders: { 'x-mock-error-rate': '1', 'x-mock-error-status': '429', 'x-mock-retry-after-s': '7' },
+    });
     await assert.rejects(limited.chat.completions.create({ model: 'gpt-4o-mini', messages }), (err: unknown) => {
       assert.ok(err instanceof OpenAI.RateLimitError);
       assert.equal(err.headers.get('retry-after'), '7');
@@ -178,15 +216,22 @@ describe('official openai SDK against a running gateway', () => {
   });
 
   it('honours the client x-request-id', async () => {
-    const { response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages }, { headers: { 'x-request-id': 'trace-abc-123' } }).withResponse();
+    const { response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages }, { headers: { 'x-request-id': 'trace-abc-123' } })
+      .withResponse();
     assert.equal(response.headers.get('x-request-id'), 'trace-abc-123');
     assert.ok(calls.some((c) => c.requestId === 'trace-abc-123' && c.status === 200));
   });
 
   it('a client that disconnects mid-stream aborts the upstream call; the call is recorded aborted', async () => {
     const controller = new AbortController();
-    const slowClient = client.withOptions({ defaultHeaders: { 'x-mock-chunk-delay-ms': '50', 'x-request-id': 'disconnect-1' } });
-    const stream = await slowClient.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal: controller.signal });
+    const slowClient = client.withOptions({
+      defaultHeaders: { 'x-mock-chunk-delay-ms': '50', 'x-request-id': 'disconnect-1' },
+    });
+    const stream = await slowClient.chat.completions.create(
+      { model: 'gpt-4o-mini', messages, stream: true },
+      { signal: controller.signal },
+    );
     let seen = 0;
     // The SDK ends the iteration quietly on its own abort.
     try {
@@ -198,7 +243,8 @@ describe('official openai SDK against a running gateway', () => {
     }
     assert.equal(seen, 3);
     const deadline = Date.now() + 2_000;
-    while (!calls.some((c) => c.requestId === 'disconnect-1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!calls.some((c) => c.requestId === 'disconnect-1') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const call = calls.find((c) => c.requestId === 'disconnect-1');
     assert.ok(call, 'the disconnected call was settled');
     assert.equal(call.outcome, 'aborted');

@@ -20,7 +20,11 @@ async function readStream(pool: Pool, onFirstChunk: () => void): Promise<StreamO
     method: 'POST',
     path: '/v1/chat/completions',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'Tell me a long story' }] }),
+    body: JSON.stringify({
+      model: 'slow',
+      stream: true,
+      messages: [{ role: 'user', content: 'Tell me a long story' }],
+    }),
   });
   const outcome: StreamOutcome = { status: res.statusCode, content: '', done: false, errorEvent: null };
   let buffer = '';
@@ -37,7 +41,10 @@ async function readStream(pool: Pool, onFirstChunk: () => void): Promise<StreamO
         outcome.done = true;
         continue;
       }
-      const event = JSON.parse(data) as { choices?: { delta: { content?: string } }[]; error?: { code: string; message: string } };
+      const event = JSON.parse(data) as {
+        choices?: { delta: { content?: string } }[];
+        error?: { code: string; message: string };
+      };
       if (event.error) outcome.errorEvent = event.error;
       outcome.content += event.choices?.[0]?.delta.content ?? '';
       if (first) {
@@ -49,7 +56,12 @@ async function readStream(pool: Pool, onFirstChunk: () => void): Promise<StreamO
   return outcome;
 }
 
-function writeConfig(dir: string, port: number, scenario: { chunkDelayMs: number; completionTokens: number }, server: Record<string, number>): string {
+function writeConfig(
+  dir: string,
+  port: number,
+  scenario: { chunkDelayMs: number; completionTokens: number },
+  server: Record<string, number>,
+): string {
   const path = join(dir, 'tollgate.yaml');
   writeFileSync(
     path,
@@ -79,17 +91,25 @@ function writeConfig(dir: string, port: number, scenario: { chunkDelayMs: number
   return path;
 }
 
-function ledgerRows(dir: string): { outcome: string; status: number; output_tokens: number; stream: number; estimated: number }[] {
+function ledgerRows(
+  dir: string,
+): { outcome: string; status: number; output_tokens: number; stream: number; estimated: number }[] {
   const db = new Database(join(dir, 'ledger.db'), { readonly: true });
   try {
-    return db.prepare('select outcome, status, output_tokens, stream, estimated from requests').all() as ReturnType<typeof ledgerRows>;
+    return db.prepare('select outcome, status, output_tokens, stream, estimated from requests').all() as ReturnType<
+      typeof ledgerRows
+    >;
   } finally {
     db.close();
   }
 }
 
 /** Starts 50 streams, sends SIGTERM once every stream has its first chunk. */
-async function fiftyStreamsThenSigterm(dir: string, server: Record<string, number>, scenario: { chunkDelayMs: number; completionTokens: number }) {
+async function fiftyStreamsThenSigterm(
+  dir: string,
+  server: Record<string, number>,
+  scenario: { chunkDelayMs: number; completionTokens: number },
+) {
   const port = await freePort();
   const config = writeConfig(dir, port, scenario, server);
   const gateway = startProcess(process.execPath, [CLI, 'serve', '--config', config], { env: childEnv() });
@@ -117,7 +137,11 @@ describe('graceful shutdown (real process, SIGTERM)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-shutdown-'));
     dirs.push(dir);
     // Each stream lasts ~1.2 s after SIGTERM; the grace period is far longer.
-    const { gateway, base, pool, streams } = await fiftyStreamsThenSigterm(dir, { drainDelayMs: 300, shutdownGraceMs: 15_000 }, { chunkDelayMs: 40, completionTokens: 30 });
+    const { gateway, base, pool, streams } = await fiftyStreamsThenSigterm(
+      dir,
+      { drainDelayMs: 300, shutdownGraceMs: 15_000 },
+      { chunkDelayMs: 40, completionTokens: 30 },
+    );
 
     const ready = await fetch(`${base}/health/ready`);
     assert.equal(ready.status, 503, 'readiness must fail as soon as SIGTERM arrives');
@@ -151,7 +175,11 @@ describe('graceful shutdown (real process, SIGTERM)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-shutdown-'));
     dirs.push(dir);
     // Each stream would take ~8 s; the grace period is 400 ms.
-    const { gateway, pool, streams } = await fiftyStreamsThenSigterm(dir, { drainDelayMs: 0, shutdownGraceMs: 400 }, { chunkDelayMs: 100, completionTokens: 80 });
+    const { gateway, pool, streams } = await fiftyStreamsThenSigterm(
+      dir,
+      { drainDelayMs: 0, shutdownGraceMs: 400 },
+      { chunkDelayMs: 100, completionTokens: 80 },
+    );
     const outcomes = await Promise.all(streams);
     await pool.close();
     const exit = await gateway.exited;

@@ -13,7 +13,10 @@ export interface TestGateway {
 }
 
 /** A real gateway on a real loopback socket (random port), with an in-memory SQLite ledger unless told otherwise. */
-export async function startTestGateway(config: ConfigInput, options: { observers?: CallObserver[]; logger?: pino.Logger } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  config: ConfigInput,
+  options: { observers?: CallObserver[]; logger?: pino.Logger } = {},
+): Promise<TestGateway> {
   const gateway = await createGateway({
     config: { storage: { url: 'sqlite::memory:' }, ...config },
     logger: options.logger ?? pino({ level: 'silent' }),

@@ -37,13 +37,22 @@ const CONTENT_FILTER_CODES = new Set(['content_filter', 'content_policy_violatio
  * The one place that decides what an upstream HTTP error means for us: 408, 429 and 5xx are
  * retryable; other 4xx are not and keep their status; credential failures are ours.
  */
-export function mapUpstreamHttpError(provider: string, status: number, bodyText: string, headers: Headers): GatewayError {
+export function mapUpstreamHttpError(
+  provider: string,
+  status: number,
+  bodyText: string,
+  headers: Headers,
+): GatewayError {
   const body = readUpstreamErrorBody(bodyText);
   const detail = body.message ?? `HTTP ${status}`;
   const message = `${provider}: upstream answered ${status}: ${detail}`;
   const common = { upstreamStatus: status, headers: { 'x-tollgate-upstream-status': String(status) } };
   if (status === 429) {
-    return new GatewayError('rate_limited', message, { ...common, retryAfterMs: parseRetryAfter(headers), wireCode: body.code ?? 'rate_limit_exceeded' });
+    return new GatewayError('rate_limited', message, {
+      ...common,
+      retryAfterMs: parseRetryAfter(headers),
+      wireCode: body.code ?? 'rate_limit_exceeded',
+    });
   }
   if (status === 408) return new GatewayError('upstream_timeout', message, common);
   if (status >= 500) return new GatewayError('upstream_error', message, common);
@@ -52,7 +61,8 @@ export function mapUpstreamHttpError(provider: string, status: number, bodyText:
   if (code === 'context_length_exceeded' || /context length|context window|too many tokens/i.test(detail)) {
     return new GatewayError('context_length_exceeded', message, { ...common, param: body.param ?? 'messages' });
   }
-  if (code !== undefined && CONTENT_FILTER_CODES.has(code)) return new GatewayError('content_filtered', message, common);
+  if (code !== undefined && CONTENT_FILTER_CODES.has(code))
+    return new GatewayError('content_filtered', message, common);
   return new GatewayError('upstream_bad_request', message, {
     ...common,
     status,
@@ -75,9 +85,13 @@ export function mapTransportError(provider: string, err: unknown, signal: AbortS
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new GatewayError('upstream_timeout', `${provider}: connect timeout`, { cause: err });
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return new GatewayError('upstream_timeout', `${provider}: no response headers in time (first-byte timeout)`, { cause: err });
+      return new GatewayError('upstream_timeout', `${provider}: no response headers in time (first-byte timeout)`, {
+        cause: err,
+      });
     case 'UND_ERR_BODY_TIMEOUT':
-      return new GatewayError('upstream_timeout', `${provider}: upstream stalled (no data within the stall timeout)`, { cause: err });
+      return new GatewayError('upstream_timeout', `${provider}: upstream stalled (no data within the stall timeout)`, {
+        cause: err,
+      });
     case 'ECONNREFUSED':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

@@ -89,7 +89,11 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
   };
 }
 
-async function* iterateChunks(id: string, response: Dispatcher.ResponseData, ctx: CallContext): AsyncGenerator<ChatChunk> {
+async function* iterateChunks(
+  id: string,
+  response: Dispatcher.ResponseData,
+  ctx: CallContext,
+): AsyncGenerator<ChatChunk> {
   let done = false;
   try {
     for await (const event of readSse(response.body)) {
@@ -120,7 +124,9 @@ async function* iterateChunks(id: string, response: Dispatcher.ResponseData, ctx
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /** Compiles `forwardHeaders` (exact names or `prefix*`) once; null when nothing is forwarded (the hot path then copies nothing). */
-function headerForwarder(patterns: readonly string[]): ((incoming: IncomingHeaders, base: Record<string, string>) => Record<string, string>) | null {
+function headerForwarder(
+  patterns: readonly string[],
+): ((incoming: IncomingHeaders, base: Record<string, string>) => Record<string, string>) | null {
   if (patterns.length === 0) return null;
   const exact = new Set(patterns.filter((p) => !p.endsWith('*')));
   const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));

@@ -11,7 +11,9 @@ export function registerHealthRoutes(app: FastifyInstance, gateway: Gateway, lif
   app.get('/health/ready', async (_req, reply) => {
     if (!lifecycle.ready) return reply.code(503).send({ status: 'shutting_down' });
     const report = await gateway.readiness();
-    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ok' : 'unavailable', checks: report.checks });
+    return reply
+      .code(report.ready ? 200 : 503)
+      .send({ status: report.ready ? 'ok' : 'unavailable', checks: report.checks });
   });
   app.get('/health', async (_req, reply) => {
     const report = await gateway.readiness();
@@ -19,7 +21,11 @@ export function registerHealthRoutes(app: FastifyInstance, gateway: Gateway, lif
       status: !lifecycle.ready ? 'shutting_down' : report.ready ? 'ok' : 'unavailable',
       checks: report.checks,
       inFlight: { requests: lifecycle.activeRequests, streams: lifecycle.activeStreams },
-      models: gateway.models.list().map((m) => ({ alias: m.name, type: m.type, deployments: m.deployments.map((d) => ({ id: d.id, provider: d.provider, model: d.model })) })),
+      models: gateway.models.list().map((m) => ({
+        alias: m.name,
+        type: m.type,
+        deployments: m.deployments.map((d) => ({ id: d.id, provider: d.provider, model: d.model })),
+      })),
     });
   });
 }
