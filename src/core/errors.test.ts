@@ -6,12 +6,14 @@ import { ERRORS, GatewayError, toGatewayError } from './errors.js';
 describe('error registry', () => {
   it('docs/errors.md lists exactly the registry, with the same status, type and retryability', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-    const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d+) \| `([a-z_]+)` \| (yes|no) \|/gm)].map((m) => ({
-      code: m[1],
-      status: Number(m[2]),
-      type: m[3],
-      retryable: m[4] === 'yes',
-    }));
+    const rows = [...doc.matchAll(/^\|\s*`([a-z_]+)`\s*\|\s*(\d+)\s*\|\s*`([a-z_]+)`\s*\|\s*(yes|no)\s*\|/gm)].map(
+      (m) => ({
+        code: m[1],
+        status: Number(m[2]),
+        type: m[3],
+        retryable: m[4] === 'yes',
+      }),
+    );
     const registry = Object.entries(ERRORS).map(([code, spec]) => ({
       code,
       status: spec.status,
