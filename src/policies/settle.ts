@@ -3,6 +3,7 @@ import { type GatewayError, toGatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
 import { summarize, type CallObserver } from '../observability/call-summary.js';
+import { isPreamble } from '../core/chunks.js';
 import { estimateMissingUsage } from '../accounting/estimate-usage.js';
 
 /**
@@ -40,15 +41,16 @@ export function settle(observers: readonly CallObserver[]): Policy {
     let completed = false;
     try {
       for await (const chunk of chunks) {
-        if (record.firstByteAt === null) record.firstByteAt = ctx.clock.now();
         if (chunk.usage) record.usage = chunk.usage;
         const choice = chunk.choices[0];
-        if (choice) {
+        if (choice && !isPreamble(chunk)) {
+          if (record.firstByteAt === null) record.firstByteAt = ctx.clock.now();
           record.chunks++;
           if (choice.delta.content) record.outputParts.push(choice.delta.content);
-          if (choice.delta.tool_calls)
+          if (choice.delta.tool_calls) {
             for (const t of choice.delta.tool_calls)
               if (t.function?.arguments) record.outputParts.push(t.function.arguments);
+          }
         }
         yield chunk;
       }

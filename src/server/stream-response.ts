@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { CallContext } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
+import { isPreamble } from '../core/chunks.js';
 import type { ChatChunk } from '../core/types.js';
 import { writeRawError } from './error-response.js';
 import { SSE_HEADERS, endWithDone, endWithError, writeChunk } from './sse.js';
@@ -36,23 +37,27 @@ export async function sendStream(
     options.abort(error);
   });
   try {
+    // Hold back content-less opening chunks: until real output arrives a failure is still a plain HTTP error.
+    const held: ChatChunk[] = [];
     let next: IteratorResult<ChatChunk>;
     try {
       next = await iterator.next();
+      while (!next.done && isPreamble(next.value) && held.length < MAX_HELD) {
+        held.push(next.value);
+        next = await iterator.next();
+      }
     } catch (err) {
       if (!cutBy && !res.destroyed) writeRawError(res, toGatewayError(err), options.headers);
       return;
     }
     if (cutBy || res.destroyed) return;
     res.writeHead(200, { ...options.headers, ...ctx.responseHeaders, ...SSE_HEADERS });
+    for (const chunk of held) await writeChunk(res, withoutUsage(chunk, options.includeUsage));
     while (!next.done) {
       const chunk = next.value;
-      if (options.includeUsage) {
-        await writeChunk(res, chunk);
-      } else if (chunk.choices.length > 0 || !chunk.usage) {
-        if (chunk.usage !== undefined) chunk.usage = undefined;
-        await writeChunk(res, chunk);
-      }
+      // Without include_usage the client gets no usage chunk and no usage keys, exactly as from OpenAI.
+      if (options.includeUsage || chunk.choices.length > 0 || !chunk.usage)
+        await writeChunk(res, withoutUsage(chunk, options.includeUsage));
       if (res.destroyed || cutBy) break;
       try {
         next = await iterator.next();
@@ -67,6 +72,13 @@ export async function sendStream(
     // Stops the upstream when we leave early (client gone, cut): settles the call as aborted/truncated.
     void iterator.return?.().catch(() => undefined);
   }
+}
+
+const MAX_HELD = 8;
+
+function withoutUsage(chunk: ChatChunk, includeUsage: boolean): ChatChunk {
+  if (!includeUsage && chunk.usage !== undefined) chunk.usage = undefined;
+  return chunk;
 }
 
 /** What the client sees when the upstream fails mid-stream: the cause, typed as a stream interruption. */
