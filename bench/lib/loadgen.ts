@@ -1,0 +1,95 @@
+// The two load generators behind one function: wrk (preferred; C, one thread) with
+// bench/chat.lua, or autocannon in its own Node process (bench/tools/autocannon-run.ts).
+// Both are closed-loop: `conc` connections, each sending its next request when the previous
+// answer (for SSE: the whole stream) has ended.
+import { fileURLToPath } from 'node:url';
+import type { BenchConfig } from './config.js';
+import { runToEnd } from './procs.js';
+
+export interface LoadResult {
+  requests: number;
+  durationS: number;
+  rps: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Responses with a status >= 400 (wrk) / outside 2xx (autocannon). */
+  errStatus: number;
+  /** Connect, read and write errors. */
+  errSocket: number;
+  errTimeout: number;
+}
+
+const LUA = fileURLToPath(new URL('../chat.lua', import.meta.url));
+const AUTOCANNON = fileURLToPath(new URL('../tools/autocannon-run.ts', import.meta.url));
+
+interface Raw {
+  requests: number;
+  duration_us: number;
+  rps: number;
+  mean_us: number;
+  p50_us: number;
+  p90_us: number;
+  p99_us: number;
+  max_us: number;
+  err_connect: number;
+  err_read: number;
+  err_write: number;
+  err_status: number;
+  err_timeout: number;
+}
+
+export async function runLoad(
+  cfg: BenchConfig,
+  opts: { url: string; model: string; conc: number; durationS: number; stream: boolean; label: string },
+  onPid?: (pid: number) => void,
+): Promise<LoadResult> {
+  const timeoutMs = (opts.durationS + 30) * 1000;
+  const run =
+    cfg.loadgen === 'wrk'
+      ? await runToEnd(
+          cfg.loadgenCpu,
+          'wrk',
+          ['-t1', `-c${opts.conc}`, `-d${opts.durationS}s`, '--timeout', '10s', '-s', LUA, opts.url],
+          { STREAM: opts.stream ? '1' : '0', MODEL: opts.model, LABEL: opts.label },
+          timeoutMs,
+          onPid,
+        )
+      : await runToEnd(
+          cfg.loadgenCpu,
+          process.execPath,
+          ['--import', 'tsx', AUTOCANNON],
+          {
+            AC_ARGS: JSON.stringify({
+              url: opts.url,
+              connections: opts.conc,
+              durationS: opts.durationS,
+              stream: opts.stream,
+              model: opts.model,
+            }),
+          },
+          timeoutMs,
+          onPid,
+        );
+  const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line)
+    throw new Error(
+      `${cfg.loadgen} printed no result for ${opts.label} (exit ${run.code}): ${(run.stdout + run.stderr).slice(-600)}`,
+    );
+  const r = JSON.parse(line) as Raw;
+  return {
+    requests: r.requests,
+    durationS: r.duration_us / 1e6,
+    rps: r.rps,
+    meanMs: r.mean_us / 1000,
+    p50Ms: r.p50_us / 1000,
+    p90Ms: r.p90_us / 1000,
+    p99Ms: r.p99_us / 1000,
+    maxMs: r.max_us / 1000,
+    errStatus: r.err_status,
+    errSocket: r.err_connect + r.err_read + r.err_write,
+    errTimeout: r.err_timeout,
+  };
+}

@@ -1,0 +1,140 @@
+// Canned OpenAI upstream for the benchmark (plain node:http, no dependencies). It answers from
+// pre-rendered buffers so that the upstream costs as little as possible and the measurement
+// isolates the gateway. Same wire semantics as the team's peer harness
+// (shared/bench/peer/mock-upstream.cjs):
+//
+//   POST /v1/chat/completions                 -> fixed 824-byte chat.completion JSON with usage
+//   POST ... with "stream": true              -> 25 SSE frames (role, 21 content, finish, usage)
+//                                                + data: [DONE], one write per frame, no pause
+//   anything else                             -> 404 JSON error
+//
+// Listeners (127.0.0.1 only):
+//   MOCK_PORT              zero-delay upstream (throughput matrix, probe)
+//   MOCK_PACED_PORT        same answers, but a stream sends its role chunk and first content
+//                          chunk, waits MOCK_GAP_MS (20), then the rest: a gateway that holds the
+//                          first token back shows up as added time to first token of about the gap
+//   MOCK_ROLE_PAUSED_PORT  the pause comes right after the role-only opening chunk instead (as
+//                          when a model thinks before its first token): shows whether a gateway
+//                          forwards the opening chunk at once or waits for the first content
+//   (0 disables a listener)
+// GET /__bench/stats answers {connections, requests} counted over both listeners since start:
+// the bench reads it around every run to see how many upstream connections a gateway opened
+// (a keep-alive pool opens at most one per concurrent request; a gateway that cannot reuse its
+// upstream connections opens about one per request).
+// Prints `listening <port>` per listener on stdout.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { COMPLETION_TEXT, STREAM_WORDS, USAGE_JSON, USAGE_STREAM } from '../lib/wire.js';
+
+const HOST = '127.0.0.1';
+const PORT = Number(process.env.MOCK_PORT ?? 9100);
+const PACED_PORT = Number(process.env.MOCK_PACED_PORT ?? 0);
+const ROLE_PAUSED_PORT = Number(process.env.MOCK_ROLE_PAUSED_PORT ?? 0);
+const GAP_MS = Number(process.env.MOCK_GAP_MS ?? 20);
+const CREATED = 1735689600;
+
+const completion = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-bench000000000000000000000001',
+    object: 'chat.completion',
+    created: CREATED,
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: COMPLETION_TEXT, refusal: null, annotations: [] },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+    ],
+    usage: {
+      ...USAGE_JSON,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
+    },
+    service_tier: 'default',
+    system_fingerprint: 'fp_bench000001',
+  }),
+);
+
+function chunk(delta: unknown, finish: string | null, usage?: unknown): string {
+  const o: Record<string, unknown> = {
+    id: 'chatcmpl-bench000000000000000000000002',
+    object: 'chat.completion.chunk',
+    created: CREATED,
+    model: 'gpt-4o-mini-2024-07-18',
+    service_tier: 'default',
+    system_fingerprint: 'fp_bench000001',
+    choices: usage ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  };
+  if (usage !== undefined) o.usage = usage;
+  return 'data: ' + JSON.stringify(o) + '\n\n';
+}
+
+const sseFrames = [chunk({ role: 'assistant', content: '', refusal: null }, null)]
+  .concat(STREAM_WORDS.map((w) => chunk({ content: w }, null)))
+  .concat([chunk({}, 'stop'), chunk(null, null, USAGE_STREAM), 'data: [DONE]\n\n'])
+  .map((s) => Buffer.from(s));
+
+const notFound = Buffer.from(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
+
+const stats = { connections: 0, requests: 0 };
+
+/** `gapMs` > 0: send the first `before` frames, pause, send the rest. */
+function handler(gapMs: number, before: number) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method === 'GET' && req.url === '/__bench/stats') {
+      const b = JSON.stringify(stats);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) });
+      res.end(b);
+      return;
+    }
+    stats.requests++;
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+        res.writeHead(404, { 'content-type': 'application/json', 'content-length': notFound.length });
+        res.end(notFound);
+        return;
+      }
+      let stream = false;
+      try {
+        stream = (JSON.parse(Buffer.concat(parts).toString('utf8')) as { stream?: unknown }).stream === true;
+      } catch {
+        // treat as non-stream
+      }
+      if (!stream) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': completion.length });
+        res.end(completion);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (gapMs <= 0) {
+        for (const f of sseFrames) res.write(f); // zero inter-chunk delay, one write per chunk
+        res.end();
+        return;
+      }
+      for (let i = 0; i < before; i++) res.write(sseFrames[i]);
+      setTimeout(() => {
+        for (let i = before; i < sseFrames.length; i++) res.write(sseFrames[i]);
+        res.end();
+      }, gapMs);
+    });
+  };
+}
+
+function listen(port: number, gapMs: number, before = 0): void {
+  const s = createServer({ keepAliveTimeout: 65_000 }, handler(gapMs, before));
+  s.headersTimeout = 66_000;
+  s.on('connection', () => stats.connections++);
+  s.listen(port, HOST, () => console.log(`listening ${port} gap=${gapMs}ms after ${before} frame(s)`));
+}
+
+listen(PORT, 0);
+if (PACED_PORT) listen(PACED_PORT, GAP_MS, 2);
+if (ROLE_PAUSED_PORT) listen(ROLE_PAUSED_PORT, GAP_MS, 1);
