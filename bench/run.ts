@@ -52,6 +52,7 @@ import {
 import { markdown, summarize, verdicts, type Meta, type Probe, type RunRecord } from './lib/report.js';
 import { verifyTarget, type Check } from './lib/verify.js';
 import { Client } from 'undici';
+import { CHAT_PATH, REQUEST_HEADERS, chatBody } from './lib/wire.js';
 import { formatSummary, summarize as summarizeProfile, type Profile } from './tools/cpuprofile-top.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -62,9 +63,11 @@ interface Ports {
   mock: number;
   mockPaced: number;
   mockRolePaused: number;
+  mockSplitEnd: number;
   floor: number;
   floorPaced: number;
   floorRolePaused: number;
+  floorSplitEnd: number;
   tollgate: number;
 }
 
@@ -93,10 +96,12 @@ function tollgateConfig(e: Env): string {
     `  up: { type: openai, baseUrl: "http://127.0.0.1:${p.mock}/v1", apiKey: "sk-bench" }`,
     `  paced: { type: openai, baseUrl: "http://127.0.0.1:${p.mockPaced}/v1", apiKey: "sk-bench" }`,
     `  rolepaused: { type: openai, baseUrl: "http://127.0.0.1:${p.mockRolePaused}/v1", apiKey: "sk-bench" }`,
+    `  splitend: { type: openai, baseUrl: "http://127.0.0.1:${p.mockSplitEnd}/v1", apiKey: "sk-bench" }`,
     `models:`,
     `  gpt-4o-mini: { deployments: [{ provider: up, model: gpt-4o-mini }] }`,
     `  gpt-4o-mini-paced: { deployments: [{ provider: paced, model: gpt-4o-mini }] }`,
     `  gpt-4o-mini-role-paused: { deployments: [{ provider: rolepaused, model: gpt-4o-mini }] }`,
+    `  gpt-4o-mini-split-end: { deployments: [{ provider: splitend, model: gpt-4o-mini }] }`,
     ``,
   ].join('\n');
 }
@@ -121,11 +126,13 @@ async function startUpstream(e: Env): Promise<void> {
         MOCK_PORT: String(ports.mock),
         MOCK_PACED_PORT: String(ports.mockPaced),
         MOCK_ROLE_PAUSED_PORT: String(ports.mockRolePaused),
+        MOCK_SPLIT_END_PORT: String(ports.mockSplitEnd),
         MOCK_GAP_MS: String(cfg.pacedGapMs),
       },
       join(e.out, 'mock.log'),
     );
-    for (const p of [ports.mock, ports.mockPaced, ports.mockRolePaused]) await waitForPort(p, 20_000, e.procs.mock);
+    for (const p of [ports.mock, ports.mockPaced, ports.mockRolePaused, ports.mockSplitEnd])
+      await waitForPort(p, 20_000, e.procs.mock);
     return;
   }
   // Our own mock (`tollgate mock`): realistic wire output, but it costs more per request than
@@ -156,6 +163,7 @@ async function startUpstream(e: Env): Promise<void> {
   );
   // Our mock has no pause-after-N-frames scenario: the role-paused variant uses the same paced instance.
   ports.mockRolePaused = ports.mockPaced;
+  ports.mockSplitEnd = ports.mock;
   await waitForPort(ports.mock, 30_000, e.procs.mock);
   await waitForPort(ports.mockPaced, 30_000, e.procs.mockPaced);
 }
@@ -175,10 +183,13 @@ async function startFloor(e: Env): Promise<void> {
       UPSTREAM_PACED: `http://127.0.0.1:${ports.mockPaced}`,
       FLOOR_ROLE_PAUSED_PORT: String(ports.floorRolePaused),
       UPSTREAM_ROLE_PAUSED: `http://127.0.0.1:${ports.mockRolePaused}`,
+      FLOOR_SPLIT_END_PORT: String(ports.floorSplitEnd),
+      UPSTREAM_SPLIT_END: `http://127.0.0.1:${ports.mockSplitEnd}`,
     },
     join(e.out, 'floor.log'),
   );
-  for (const p of [ports.floor, ports.floorPaced, ports.floorRolePaused]) await waitForPort(p, 20_000, e.procs.floor);
+  for (const p of [ports.floor, ports.floorPaced, ports.floorRolePaused, ports.floorSplitEnd])
+    await waitForPort(p, 20_000, e.procs.floor);
 }
 
 async function startTollgate(e: Env, nodeFlags: string[] = []): Promise<void> {
@@ -223,18 +234,32 @@ interface TargetInfo {
   base: Endpoint;
   paced: Endpoint;
   rolePaused: Endpoint;
+  splitEnd: Endpoint;
   proc: Started | undefined;
 }
 function targetUrls(e: Env): Record<TargetName, TargetInfo> {
   const p = e.ports;
   const at = (port: number, model = 'gpt-4o-mini'): Endpoint => ({ url: `http://127.0.0.1:${port}`, model });
   return {
-    direct: { base: at(p.mock), paced: at(p.mockPaced), rolePaused: at(p.mockRolePaused), proc: e.procs.mock },
-    floor: { base: at(p.floor), paced: at(p.floorPaced), rolePaused: at(p.floorRolePaused), proc: e.procs.floor },
+    direct: {
+      base: at(p.mock),
+      paced: at(p.mockPaced),
+      rolePaused: at(p.mockRolePaused),
+      splitEnd: at(p.mockSplitEnd),
+      proc: e.procs.mock,
+    },
+    floor: {
+      base: at(p.floor),
+      paced: at(p.floorPaced),
+      rolePaused: at(p.floorRolePaused),
+      splitEnd: at(p.floorSplitEnd),
+      proc: e.procs.floor,
+    },
     tollgate: {
       base: at(p.tollgate),
       paced: at(p.tollgate, 'gpt-4o-mini-paced'),
       rolePaused: at(p.tollgate, 'gpt-4o-mini-role-paused'),
+      splitEnd: at(p.tollgate, 'gpt-4o-mini-split-end'),
       proc: e.procs.tollgate,
     },
   };
@@ -247,7 +272,7 @@ async function verifyAll(e: Env, targets: TargetName[]): Promise<Check[]> {
     const t = urls[name];
     checks.push(
       ...(await verifyTarget(
-        { name, base: t.base, paced: t.paced, rolePaused: t.rolePaused },
+        { name, base: t.base, paced: t.paced, rolePaused: t.rolePaused, splitEnd: t.splitEnd },
         e.cfg.upstream === 'canned',
       )),
     );
@@ -257,12 +282,13 @@ async function verifyAll(e: Env, targets: TargetName[]): Promise<Check[]> {
 
 let statsClient: Client | null = null;
 /** The canned mock's counters (connections accepted, requests served); null for other upstreams. */
-async function upstreamStats(e: Env): Promise<{ connections: number; requests: number } | null> {
+type Counters = { connections: number; requests: number };
+async function upstreamStats(e: Env): Promise<(Counters & { byPort: Record<string, Counters> }) | null> {
   if (e.cfg.upstream !== 'canned') return null;
   statsClient ??= new Client(`http://127.0.0.1:${e.ports.mock}`, { keepAliveTimeout: 600_000 });
   try {
     const r = await statsClient.request({ path: '/__bench/stats', method: 'GET' });
-    return (await r.body.json()) as { connections: number; requests: number };
+    return (await r.body.json()) as Counters & { byPort: Record<string, Counters> };
   } catch {
     return null;
   }
@@ -380,6 +406,47 @@ async function probe(e: Env): Promise<Probe | null> {
   return JSON.parse(line) as Probe;
 }
 
+/**
+ * Upstream keep-alive for streams: N sequential SSE requests through each target against the
+ * upstream whose chunked terminator follows `[DONE]` in its own packet; counts the TCP
+ * connections that upstream accepted. A pool that reuses its connection needs 1.
+ */
+async function streamReuse(
+  e: Env,
+  n: number,
+): Promise<Partial<Record<TargetName, { streams: number; connections: number; ok: number }>>> {
+  const out: Partial<Record<TargetName, { streams: number; connections: number; ok: number }>> = {};
+  if (e.cfg.upstream !== 'canned' || n <= 0) return out;
+  const urls = targetUrls(e);
+  const port = String(e.ports.mockSplitEnd);
+  for (const name of ['direct', 'floor', 'tollgate'] as TargetName[]) {
+    const ep = urls[name].splitEnd;
+    const client = new Client(ep.url, { keepAliveTimeout: 60_000 });
+    await sleep(50);
+    const a = await upstreamStats(e);
+    let ok = 0;
+    for (let i = 0; i < n; i++) {
+      const r = await client.request({
+        path: CHAT_PATH,
+        method: 'POST',
+        headers: REQUEST_HEADERS,
+        body: chatBody(true, ep.model),
+      });
+      const text = await r.body.text();
+      if (r.statusCode === 200 && text.includes('[DONE]')) ok++;
+      await sleep(10); // let a released connection settle back into the pool
+    }
+    await client.close();
+    const b = await upstreamStats(e);
+    const conns = a && b ? (b.byPort[port]?.connections ?? 0) - (a.byPort[port]?.connections ?? 0) : -1;
+    out[name] = { streams: n, connections: conns, ok };
+    log(
+      `stream keep-alive ${name.padEnd(8)} ${n} sequential streams -> ${conns} upstream connection(s), ${ok} complete`,
+    );
+  }
+  return out;
+}
+
 /** After a graceful stop: ledger rows by outcome and access-log lines, as evidence the features were on. */
 async function evidence(e: Env): Promise<{ lines: string[]; json: Record<string, unknown> }> {
   const logFile = join(e.scratch, 'tollgate.log');
@@ -437,9 +504,11 @@ async function setup(cfg: BenchConfig): Promise<Env> {
     mock: await freePort(),
     mockPaced: await freePort(),
     mockRolePaused: await freePort(),
+    mockSplitEnd: await freePort(),
     floor: await freePort(),
     floorPaced: await freePort(),
     floorRolePaused: await freePort(),
+    floorSplitEnd: await freePort(),
     tollgate: await freePort(),
   };
   if (cfg.loadgenCpu !== null) pinSelf(cfg.loadgenCpu);
@@ -465,7 +534,9 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   if (cfg.startQuietWaitS > 0) {
     const q = await waitQuiet(cfg.startQuietWaitS, 2000);
-    log(`other jobs on this box: ${q.foreign.toFixed(2)} cores (waited ${q.waitedS.toFixed(0)} s for quiet, at most ${cfg.startQuietWaitS} s)`);
+    log(
+      `other jobs on this box: ${q.foreign.toFixed(2)} cores (waited ${q.waitedS.toFixed(0)} s for quiet, at most ${cfg.startQuietWaitS} s)`,
+    );
   }
   const e = await setup(cfg);
   log(`output ${e.out}; load generator ${cfg.loadgen}; upstream ${cfg.upstream}; ${pinningNote(cfg)}`);
@@ -516,6 +587,7 @@ async function main(): Promise<number> {
       `concurrency-1 probe: ${cfg.probeN} requests per target (json, sse), ${cfg.probePacedN} (sse-paced, sse-role-paused)`,
     );
     const probed = await probe(e);
+    const reuse = await streamReuse(e, cfg.reuseN);
 
     const tollgateRssEnd = rssMb(e.procs.tollgate!.pid);
     const code = await stop(e.procs.tollgate!, 15_000);
@@ -523,7 +595,7 @@ async function main(): Promise<number> {
     const ev = await evidence(e);
     const rows = summarize(runs);
     const errorsTotal = runs.reduce((a, r) => a + r.errors, 0) + checkProbeErrors(probed);
-    const vs = verdicts(rows, probed, errorsTotal);
+    const vs = verdicts(rows, probed, errorsTotal, reuse);
     const meta: Meta = {
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
       host: `${CPUS} CPU ${cpus()[0]?.model.trim() ?? ''}`,
@@ -608,6 +680,7 @@ async function profileMain(cfg: BenchConfig): Promise<number> {
       const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
       const file = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files[0];
       if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
+      writeFileSync(join(dir, 'window.json'), JSON.stringify({ fromUs, toUs, requests: rec.requests }));
       const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
       const text = formatSummary(summarizeProfile(prof, 30, { fromUs, toUs }), rec.requests);
       const head = `# Tollgate CPU profile, ${mode.toUpperCase()}, c=${cfg.profileConc}: samples of the ${cfg.profileDurationS} s measured run only (start-up and warm-up left out)\n# under profiling: ${rec.rps.toFixed(0)} req/s, ${rec.cpuUsPerReq?.toFixed(0)} µs CPU per request, errors ${rec.errors}\n`;

@@ -41,6 +41,8 @@ export interface BenchConfig {
   probeN: number;
   probePacedN: number;
   pacedGapMs: number;
+  /** Sequential streams per target for the upstream keep-alive check (0 skips it). */
+  reuseN: number;
   loadgen: LoadGen;
   upstream: Upstream;
   quietMaxWaitS: number;
@@ -89,6 +91,7 @@ export function readConfig(argv: string[]): BenchConfig {
     probeN: Math.round(num('BENCH_PROBE_N', quick ? 300 : 2000)),
     probePacedN: Math.round(num('BENCH_PROBE_PACED_N', quick ? 20 : 60)),
     pacedGapMs: num('BENCH_PACED_GAP_MS', 20),
+    reuseN: Math.round(num('BENCH_REUSE_N', 20)),
     loadgen: requested ?? (WRK_FOUND ? 'wrk' : 'autocannon'),
     upstream,
     quietMaxWaitS: num('BENCH_QUIET_MAX_WAIT', quick ? 0 : 5),

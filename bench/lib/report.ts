@@ -139,7 +139,9 @@ export function added(probe: Probe, mode: ProbeMode, target: TargetName) {
   };
 }
 
-export function verdicts(rows: Row[], probe: Probe | null, errorsTotal: number): Verdict[] {
+export type Reuse = Partial<Record<TargetName, { streams: number; connections: number; ok: number }>>;
+
+export function verdicts(rows: Row[], probe: Probe | null, errorsTotal: number, reuse: Reuse = {}): Verdict[] {
   const out: Verdict[] = [];
   for (const mode of ['json', 'sse'] as Mode[]) {
     const t = rows.find((r) => r.mode === mode && r.conc === 32 && r.target === 'tollgate');
@@ -191,6 +193,16 @@ export function verdicts(rows: Row[], probe: Probe | null, errorsTotal: number):
         pass: null,
       });
     }
+  }
+  const tr = reuse.tollgate;
+  if (tr) {
+    const fl = reuse.floor;
+    out.push({
+      what: `upstream keep-alive for streams: connections opened for ${tr.streams} sequential streams when the upstream's end-of-body follows [DONE] in its own packet`,
+      measured: `Tollgate ${tr.connections}, floor ${fl?.connections ?? '—'}, direct ${reuse.direct?.connections ?? '—'}`,
+      target: '≤ 2 (connections reused)',
+      pass: tr.connections <= 2,
+    });
   }
   out.push({
     what: 'errors (non-2xx, socket errors, timeouts) during measured runs',

@@ -22,11 +22,12 @@ export interface VerifyTarget {
   base: Endpoint;
   paced: Endpoint;
   rolePaused: Endpoint;
+  splitEnd: Endpoint;
 }
 
 export interface Check {
   target: string;
-  kind: 'json' | 'sse' | 'sse-paced' | 'sse-role-paused';
+  kind: 'json' | 'sse' | 'sse-paced' | 'sse-role-paused' | 'sse-split-end';
   ok: boolean;
   status: number;
   detail: string;
@@ -44,6 +45,7 @@ export async function verifyTarget(t: VerifyTarget, exact: boolean): Promise<Che
   checks.push(await check(t.name, 'sse', t.base.url, t.base.model, exact));
   checks.push(await check(t.name, 'sse-paced', t.paced.url, t.paced.model, exact));
   checks.push(await check(t.name, 'sse-role-paused', t.rolePaused.url, t.rolePaused.model, exact));
+  checks.push(await check(t.name, 'sse-split-end', t.splitEnd.url, t.splitEnd.model, exact));
   return checks;
 }
 

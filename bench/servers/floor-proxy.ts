@@ -6,7 +6,7 @@
 // achieves on one core is the most any Node gateway can do on this machine.
 //
 // Listeners (127.0.0.1 only): FLOOR_PORT -> UPSTREAM, and when set FLOOR_PACED_PORT ->
-// UPSTREAM_PACED, FLOOR_ROLE_PAUSED_PORT -> UPSTREAM_ROLE_PAUSED.
+// UPSTREAM_PACED, FLOOR_ROLE_PAUSED_PORT -> UPSTREAM_ROLE_PAUSED, FLOOR_SPLIT_END_PORT -> UPSTREAM_SPLIT_END.
 // Prints `listening <port>` per listener on stdout.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
@@ -99,4 +99,7 @@ if (process.env.FLOOR_PACED_PORT && process.env.UPSTREAM_PACED) {
 }
 if (process.env.FLOOR_ROLE_PAUSED_PORT && process.env.UPSTREAM_ROLE_PAUSED) {
   listen(Number(process.env.FLOOR_ROLE_PAUSED_PORT), process.env.UPSTREAM_ROLE_PAUSED);
+}
+if (process.env.FLOOR_SPLIT_END_PORT && process.env.UPSTREAM_SPLIT_END) {
+  listen(Number(process.env.FLOOR_SPLIT_END_PORT), process.env.UPSTREAM_SPLIT_END);
 }

@@ -16,8 +16,12 @@
 //   MOCK_ROLE_PAUSED_PORT  the pause comes right after the role-only opening chunk instead (as
 //                          when a model thinks before its first token): shows whether a gateway
 //                          forwards the opening chunk at once or waits for the first content
+//   MOCK_SPLIT_END_PORT    no pause, but the end of the chunked body (its terminator) follows
+//                          `data: [DONE]` MOCK_END_DELAY_MS (2) later, as it often does from a real
+//                          upstream over the internet: a client that stops reading at [DONE] and
+//                          destroys the body cannot reuse the connection
 //   (0 disables a listener)
-// GET /__bench/stats answers {connections, requests} counted over both listeners since start:
+// GET /__bench/stats answers {connections, requests, byPort} counted since start:
 // the bench reads it around every run to see how many upstream connections a gateway opened
 // (a keep-alive pool opens at most one per concurrent request; a gateway that cannot reuse its
 // upstream connections opens about one per request).
@@ -29,6 +33,8 @@ const HOST = '127.0.0.1';
 const PORT = Number(process.env.MOCK_PORT ?? 9100);
 const PACED_PORT = Number(process.env.MOCK_PACED_PORT ?? 0);
 const ROLE_PAUSED_PORT = Number(process.env.MOCK_ROLE_PAUSED_PORT ?? 0);
+const SPLIT_END_PORT = Number(process.env.MOCK_SPLIT_END_PORT ?? 0);
+const END_DELAY_MS = Number(process.env.MOCK_END_DELAY_MS ?? 2);
 const GAP_MS = Number(process.env.MOCK_GAP_MS ?? 20);
 const CREATED = 1735689600;
 
@@ -82,10 +88,24 @@ const sseFrames = [chunk({ role: 'assistant', content: '', refusal: null }, null
 
 const notFound = Buffer.from(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
 
-const stats = { connections: 0, requests: 0 };
+type Counters = { connections: number; requests: number };
+const stats: Counters & { byPort: Record<number, Counters> } = { connections: 0, requests: 0, byPort: {} };
 
-/** `gapMs` > 0: send the first `before` frames, pause, send the rest. */
-function handler(gapMs: number, before: number) {
+interface Pacing {
+  /** > 0: send the first `before` frames, pause `gapMs`, send the rest. */
+  gapMs: number;
+  before: number;
+  /** > 0: end the response (the chunked terminator) this long after the last frame, in its own packet. */
+  endDelayMs: number;
+}
+
+function handler(port: number, pacing: Pacing) {
+  const mine = (stats.byPort[port] = { connections: 0, requests: 0 });
+  const { gapMs, before, endDelayMs } = pacing;
+  const finish = (res: ServerResponse): void => {
+    if (endDelayMs > 0) setTimeout(() => res.end(), endDelayMs);
+    else res.end();
+  };
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method === 'GET' && req.url === '/__bench/stats') {
       const b = JSON.stringify(stats);
@@ -94,6 +114,7 @@ function handler(gapMs: number, before: number) {
       return;
     }
     stats.requests++;
+    mine.requests++;
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
@@ -116,25 +137,29 @@ function handler(gapMs: number, before: number) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       if (gapMs <= 0) {
         for (const f of sseFrames) res.write(f); // zero inter-chunk delay, one write per chunk
-        res.end();
+        finish(res);
         return;
       }
       for (let i = 0; i < before; i++) res.write(sseFrames[i]);
       setTimeout(() => {
         for (let i = before; i < sseFrames.length; i++) res.write(sseFrames[i]);
-        res.end();
+        finish(res);
       }, gapMs);
     });
   };
 }
 
-function listen(port: number, gapMs: number, before = 0): void {
-  const s = createServer({ keepAliveTimeout: 65_000 }, handler(gapMs, before));
+function listen(port: number, pacing: Pacing): void {
+  const s = createServer({ keepAliveTimeout: 65_000 }, handler(port, pacing));
   s.headersTimeout = 66_000;
-  s.on('connection', () => stats.connections++);
-  s.listen(port, HOST, () => console.log(`listening ${port} gap=${gapMs}ms after ${before} frame(s)`));
+  s.on('connection', () => {
+    stats.connections++;
+    stats.byPort[port]!.connections++;
+  });
+  s.listen(port, HOST, () => console.log(`listening ${port} ${JSON.stringify(pacing)}`));
 }
 
-listen(PORT, 0);
-if (PACED_PORT) listen(PACED_PORT, GAP_MS, 2);
-if (ROLE_PAUSED_PORT) listen(ROLE_PAUSED_PORT, GAP_MS, 1);
+listen(PORT, { gapMs: 0, before: 0, endDelayMs: 0 });
+if (PACED_PORT) listen(PACED_PORT, { gapMs: GAP_MS, before: 2, endDelayMs: 0 });
+if (ROLE_PAUSED_PORT) listen(ROLE_PAUSED_PORT, { gapMs: GAP_MS, before: 1, endDelayMs: 0 });
+if (SPLIT_END_PORT) listen(SPLIT_END_PORT, { gapMs: 0, before: 0, endDelayMs: END_DELAY_MS });

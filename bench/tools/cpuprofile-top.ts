@@ -6,7 +6,8 @@
 //
 //   node --import tsx bench/tools/cpuprofile-top.ts file.cpuprofile [topN]
 //   node --import tsx bench/tools/cpuprofile-top.ts file.cpuprofile --callers 'AbortError' [depth]
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SourceMap } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transformSync } from 'esbuild';
@@ -133,6 +134,8 @@ export interface Summary {
   totalMs: number;
   /** Cost centres (BUCKETS), share of non-idle time. */
   buckets: [string, number][];
+  /** Per cost centre, its heaviest functions by self time. */
+  bucketTop: Map<string, [string, number][]>;
   byArea: [string, number][];
   topSelf: [string, number][];
   oursInclusive: [string, number][];
@@ -166,6 +169,7 @@ export function summarize(prof: Profile, topN = 25, window?: { fromUs: number; t
   const inclusive = new Map<string, number>();
   const charged = new Map<string, number>();
   const buckets = new Map<string, number>();
+  const bucketFns = new Map<string, Map<string, number>>();
   const bucketOf = new Map<number, string>();
   const classify = (id: number): string => {
     const known = bucketOf.get(id);
@@ -189,7 +193,10 @@ export function summarize(prof: Profile, topN = 25, window?: { fromUs: number; t
     const node = byId.get(id)!;
     if (node.callFrame.functionName === '(idle)') continue;
     total += us;
-    add(buckets, classify(id), us);
+    const b = classify(id);
+    add(buckets, b, us);
+    if (!bucketFns.has(b)) bucketFns.set(b, new Map());
+    add(bucketFns.get(b)!, label(node.callFrame), us);
     add(areas, area(node.callFrame), us);
     add(fns, label(node.callFrame), us);
     const seen = new Set<string>();
@@ -211,6 +218,7 @@ export function summarize(prof: Profile, topN = 25, window?: { fromUs: number; t
   return {
     totalMs: total / 1000,
     buckets: top(buckets, 30),
+    bucketTop: new Map([...bucketFns].map(([k, m]) => [k, top(m, 4)])),
     byArea: top(areas, 30),
     topSelf: top(fns, topN),
     oursInclusive: top(inclusive, topN),
@@ -269,7 +277,13 @@ export function formatSummary(s: Summary, requests?: number): string {
   return (
     `non-idle CPU sampled: ${(s.totalMs / 1000).toFixed(2)} s; stacks with a Tollgate frame: ${(100 * s.underOurs).toFixed(1)} %\n` +
     `\n== cost centres (first match from the sampled frame up its stack)${requests ? `; µs of CPU per request over ${requests} requests` : ''}\n` +
-    s.buckets.map(([k, v]) => `${pct(v)}  ${perReq(v)}${k}`).join('\n') +
+    s.buckets
+      .map(
+        ([k, v]) =>
+          `${pct(v)}  ${perReq(v)}${k}\n` +
+          (s.bucketTop.get(k) ?? []).map(([fn, u]) => `             ${pct(u)}  ${fn.replace(/\s+/g, ' ')}`).join('\n'),
+      )
+      .join('\n') +
     '\n' +
     block('self time by area (Tollgate file, npm package, node: internal, GC)', s.byArea) +
     block('top functions by self time', s.topSelf) +
@@ -285,8 +299,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(2);
   }
   const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  // `npm run bench -- --profile` leaves the measured run's window next to the profile.
+  const windowFile = join(dirname(file), 'window.json');
+  const w = existsSync(windowFile)
+    ? (JSON.parse(readFileSync(windowFile, 'utf8')) as { fromUs: number; toUs: number; requests: number })
+    : undefined;
   const at = process.argv.indexOf('--callers');
   if (at > 0)
-    console.log(callers(prof, new RegExp(process.argv[at + 1] ?? '.'), Number(process.argv[at + 2] ?? 6), 12));
-  else console.log(formatSummary(summarize(prof, Number(process.argv[3] ?? 25))));
+    console.log(callers(prof, new RegExp(process.argv[at + 1] ?? '.'), Number(process.argv[at + 2] ?? 6), 12, w));
+  else console.log(formatSummary(summarize(prof, Number(process.argv[3] ?? 25), w), w?.requests));
 }
