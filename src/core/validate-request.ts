@@ -97,7 +97,14 @@ export function formatParam(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function parseWith<T>(schema: z.ZodType, body: unknown): T {
+/**
+ * Validates a request body against a schema; the first problem becomes a 400 `invalid_request`
+ * whose `param` and message name the field (`messages[0].content`).
+ *
+ * @example parseWith<ChatRequest>(chatRequestSchema, { model: 'm' })
+ *   // throws GatewayError: Invalid request: 'messages' is required.
+ */
+export function parseWith<T>(schema: z.ZodType, body: unknown): T {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
   }
