@@ -60,6 +60,30 @@ const openaiProviderSchema = z
   })
   .strict();
 
+const anthropicProviderSchema = z
+  .object({
+    type: z.literal('anthropic'),
+    /** The API origin, without `/v1` (as `ANTHROPIC_BASE_URL`): requests go to `<baseUrl>/v1/messages`. */
+    baseUrl: z.url().default('https://api.anthropic.com'),
+    /** Sent as `x-api-key`. */
+    apiKey: secretSchema.optional(),
+    /** Sent as `anthropic-version`. */
+    version: z.string().min(1).default('2023-06-01'),
+    /** `max_tokens` when the client sets none (Anthropic requires it). */
+    defaultMaxTokens: z.number().int().positive().default(4096),
+    connections: z.number().int().positive().default(128),
+    forwardHeaders: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .transform((h) => h.toLowerCase()),
+      )
+      .default([]),
+    ...providerBase,
+  })
+  .strict();
+
 /** One injected upstream error: answered with `status` for a share `rate` of requests. */
 const mockErrorSchema = z
   .object({
@@ -114,7 +138,11 @@ const mockProviderSchema = z
   })
   .strict();
 
-export const providerSchema = z.discriminatedUnion('type', [openaiProviderSchema, mockProviderSchema]);
+export const providerSchema = z.discriminatedUnion('type', [
+  openaiProviderSchema,
+  mockProviderSchema,
+  anthropicProviderSchema,
+]);
 
 const deploymentSchema = z
   .object({
@@ -253,6 +281,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type OpenAIProviderConfig = z.infer<typeof openaiProviderSchema>;
 export type MockProviderConfig = z.infer<typeof mockProviderSchema>;
+export type AnthropicProviderConfig = z.infer<typeof anthropicProviderSchema>;
 export type MockScenario = z.infer<typeof mockScenarioSchema>;
 export type MockScenarioInput = z.input<typeof mockScenarioSchema>;
 export type AliasConfig = z.infer<typeof aliasSchema>;

@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
 import { createMockProvider } from './mock/mock-provider.js';
 import { createOpenAIProvider } from './openai/openai-provider.js';
 import type { Provider } from './types.js';
@@ -11,5 +12,7 @@ export function createProvider(id: string, config: ProviderConfig, clock: Clock)
       return createOpenAIProvider(id, config);
     case 'mock':
       return createMockProvider(id, config, clock);
+    case 'anthropic':
+      return createAnthropicProvider(id, config);
   }
 }

@@ -33,19 +33,31 @@ export function readUpstreamErrorBody(text: string): UpstreamErrorBody {
 
 const CONTENT_FILTER_CODES = new Set(['content_filter', 'content_policy_violation', 'content_filtered']);
 
+export interface UpstreamErrorOptions {
+  /**
+   * The error came inside a 200 stream (Anthropic's `error` event), so `status` is the one its
+   * type stands for (`overloaded_error` → 529); the message says so instead of "answered 529".
+   */
+  inBand?: boolean;
+}
+
 /**
  * The one place that decides what an upstream HTTP error means for us: 408, 429 and 5xx are
- * retryable; other 4xx are not and keep their status; credential failures are ours.
+ * retryable (529, Anthropic's "overloaded", included); other 4xx are not and keep their
+ * status; credential failures are ours. Anthropic's "prompt is too long" is a context-length error.
  */
 export function mapUpstreamHttpError(
   provider: string,
   status: number,
   bodyText: string,
   headers: Headers,
+  options: UpstreamErrorOptions = {},
 ): GatewayError {
   const body = readUpstreamErrorBody(bodyText);
   const detail = body.message ?? `HTTP ${status}`;
-  const message = `${provider}: upstream answered ${status}: ${detail}`;
+  const message = options.inBand
+    ? `${provider}: upstream stream error (${body.type ?? status}): ${detail}`
+    : `${provider}: upstream answered ${status}: ${detail}`;
   const common = { upstreamStatus: status, headers: { 'x-tollgate-upstream-status': String(status) } };
   if (status === 429) {
     return new GatewayError('rate_limited', message, {
@@ -58,7 +70,10 @@ export function mapUpstreamHttpError(
   if (status >= 500) return new GatewayError('upstream_error', message, common);
   if (status === 401 || status === 403) return new GatewayError('upstream_auth_failed', message, common);
   const code = body.code ?? body.type;
-  if (code === 'context_length_exceeded' || /context length|context window|too many tokens/i.test(detail)) {
+  if (
+    code === 'context_length_exceeded' ||
+    /context length|context window|too many tokens|prompt is too long/i.test(detail)
+  ) {
     return new GatewayError('context_length_exceeded', message, { ...common, param: body.param ?? 'messages' });
   }
   if (code !== undefined && CONTENT_FILTER_CODES.has(code))

@@ -3,6 +3,7 @@ import type { OpenAIProviderConfig } from '../../config/schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
+import { headerForwarder } from '../http/forward-headers.js';
 import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
@@ -119,26 +120,4 @@ async function* iterateChunks(
     throw mapTransportError(id, err, ctx.signal);
   }
   if (!done) throw new GatewayError('upstream_error', `${id}: upstream stream ended before [DONE]`);
-}
-
-type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
-
-/** Compiles `forwardHeaders` (exact names or `prefix*`) once; null when nothing is forwarded (the hot path then copies nothing). */
-function headerForwarder(
-  patterns: readonly string[],
-): ((incoming: IncomingHeaders, base: Record<string, string>) => Record<string, string>) | null {
-  if (patterns.length === 0) return null;
-  const exact = new Set(patterns.filter((p) => !p.endsWith('*')));
-  const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
-  return (incoming, base) => {
-    const out = { ...base };
-    for (const name in incoming) {
-      if (name === 'authorization' || name === 'host' || name === 'content-length') continue;
-      if (exact.has(name) || prefixes.some((p) => name.startsWith(p))) {
-        const value = incoming[name];
-        if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-    }
-    return out;
-  };
 }

@@ -1,0 +1,135 @@
+import type { Dispatcher } from 'undici';
+import type { AnthropicProviderConfig } from '../../config/schema.js';
+import type { CallContext } from '../../core/context.js';
+import { GatewayError } from '../../core/errors.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/types.js';
+import { toAnthropicRequest } from '../../protocols/anthropic/convert-request.js';
+import { fromAnthropicMessage } from '../../protocols/anthropic/convert-response.js';
+import { createStreamDecoder } from '../../protocols/anthropic/convert-stream.js';
+import { statusForErrorType } from '../../protocols/anthropic/map-error.js';
+import type { AnthropicMessage, AnthropicStreamEvent } from '../../protocols/anthropic/wire.js';
+import { headerForwarder } from '../http/forward-headers.js';
+import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
+import { readSse } from '../http/read-sse.js';
+import { createUpstreamPool } from '../http/upstream-pool.js';
+import type { Provider } from '../types.js';
+
+/**
+ * The Anthropic Messages API (`POST <baseUrl>/v1/messages`), on the same undici pool and error
+ * classifier as the openai provider. Translation lives in `protocols/anthropic/`; this module
+ * only moves bytes: the key goes as `x-api-key`, the configured `anthropic-version` with it.
+ * Streams end honestly: an `error` event, or a body that ends before `message_stop`, comes out
+ * of the iterator as a GatewayError. Anthropic has no embeddings API, so there is no `embed`
+ * (the router answers a 400 naming the provider).
+ *
+ * @example const claude = createAnthropicProvider('claude', providerSchema.parse({ type: 'anthropic',
+ *   apiKey: process.env.ANTHROPIC_API_KEY }) as AnthropicProviderConfig);
+ *   const reply = await claude.chat({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }, ctx);
+ */
+export function createAnthropicProvider(id: string, config: AnthropicProviderConfig): Provider {
+  const upstream = createUpstreamPool(config.baseUrl, config.timeouts, config.connections);
+  const path = `${upstream.pathPrefix}/v1/messages`;
+  const baseHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'tollgate/0.1',
+    'anthropic-version': config.version,
+    ...config.headers,
+  };
+  if (config.apiKey) baseHeaders['x-api-key'] = config.apiKey.reveal();
+  const forward = headerForwarder(config.forwardHeaders);
+  const options = { defaultMaxTokens: config.defaultMaxTokens };
+
+  async function post(payload: unknown, ctx: CallContext): Promise<Dispatcher.ResponseData> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await upstream.pool.request({
+        method: 'POST',
+        path,
+        headers: forward ? forward(ctx.headers, baseHeaders) : baseHeaders,
+        body: JSON.stringify(payload),
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      throw mapTransportError(id, err, ctx.signal);
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) return response;
+    let text = '';
+    try {
+      text = await response.body.text();
+    } catch {
+      // the status is what matters; a broken error body is not worth a second error
+    }
+    throw mapUpstreamHttpError(id, response.statusCode, text, response.headers);
+  }
+
+  const created = (ctx: CallContext): number => Math.floor(ctx.clock.wallNow() / 1000);
+
+  return {
+    id,
+    kind: 'anthropic',
+
+    async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+      const response = await post(toAnthropicRequest(req, options), ctx);
+      let text: string;
+      try {
+        text = await response.body.text();
+      } catch (err) {
+        throw mapTransportError(id, err, ctx.signal);
+      }
+      let message: AnthropicMessage;
+      try {
+        message = JSON.parse(text) as AnthropicMessage;
+      } catch {
+        throw new GatewayError('upstream_error', `${id}: upstream sent malformed JSON (${text.length} bytes)`, {
+          upstreamStatus: response.statusCode,
+        });
+      }
+      if (message?.type !== 'message' || !Array.isArray(message.content)) {
+        throw new GatewayError('upstream_error', `${id}: upstream sent something other than a message`, {
+          upstreamStatus: response.statusCode,
+        });
+      }
+      return fromAnthropicMessage(message, created(ctx));
+    },
+
+    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
+      const response = await post({ ...toAnthropicRequest(req, options), stream: true }, ctx);
+      return iterateEvents(id, response, ctx, created(ctx));
+    },
+
+    async close(): Promise<void> {
+      await upstream.pool.close();
+    },
+  };
+}
+
+async function* iterateEvents(
+  id: string,
+  response: Dispatcher.ResponseData,
+  ctx: CallContext,
+  created: number,
+): AsyncGenerator<ChatChunk> {
+  const decoder = createStreamDecoder(created);
+  try {
+    for await (const sse of readSse(response.body)) {
+      let event: AnthropicStreamEvent;
+      try {
+        event = JSON.parse(sse.data) as AnthropicStreamEvent;
+      } catch {
+        throw new GatewayError(
+          'upstream_error',
+          `${id}: upstream sent a malformed stream event (${sse.event ?? 'data'})`,
+        );
+      }
+      if (event.type === 'error') {
+        const status = statusForErrorType(event.error?.type);
+        throw mapUpstreamHttpError(id, status, sse.data, {}, { inBand: true });
+      }
+      // Events after message_stop (there should be none) are read and ignored, so the connection is reused.
+      if (!decoder.done) for (const chunk of decoder.push(event)) yield chunk;
+    }
+  } catch (err) {
+    throw mapTransportError(id, err, ctx.signal);
+  }
+  if (!decoder.done) throw new GatewayError('upstream_error', `${id}: upstream stream ended before message_stop`);
+}
