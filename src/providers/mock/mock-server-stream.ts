@@ -1,23 +1,24 @@
 import type { ServerResponse } from 'node:http';
-import { toChatChunks, type MockReply } from './mock-engine.js';
-import { injectedErrorBody } from './mock-error-body.js';
+import type { MockDialect } from './mock-dialect.js';
+import type { MockReply } from './mock-engine.js';
 import type { MockPlan } from './mock-faults.js';
 
 /**
- * Writes a chat stream as OpenAI's server-sent events (`data: {...}\n\n` … `data: [DONE]\n\n`),
- * with the plan's timing and stream faults: cut (socket destroyed), stall (silence until the
- * client leaves), an in-band error event, or a broken data line in place of a chunk.
+ * Writes a chat stream as server-sent events in the route's dialect (OpenAI's `data: {...}` …
+ * `data: [DONE]`, or Anthropic's named events), with the plan's timing and stream faults: cut
+ * (socket destroyed), stall (silence until the client leaves), an in-band error event, or a
+ * broken frame in place of a chunk.
  */
 export async function writeChatStream(
   res: ServerResponse,
   reply: MockReply,
+  dialect: MockDialect,
   includeUsage: boolean,
   plan: MockPlan,
   headers: Record<string, string>,
   sleep: (ms: number) => Promise<void>,
 ): Promise<void> {
-  const events = toChatChunks(reply, includeUsage).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`);
-  events.push('data: [DONE]\n\n');
+  const events = dialect.frames(reply, includeUsage);
   res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const fault = plan.fault;
   if (!fault && plan.ttftMs <= 0 && plan.chunkDelayMs <= 0) {
@@ -25,7 +26,7 @@ export async function writeChatStream(
     return;
   }
   res.flushHeaders();
-  // Event 0 is the role chunk; stream faults strike after `after` content chunks.
+  // Frame 0 is the role chunk; stream faults strike after `after` content chunks.
   const strikeAt =
     fault && 'after' in fault ? 1 + Math.min(fault.after, reply.pieces.length) : fault?.kind === 'malformed' ? 1 : -1;
   await sleep(plan.ttftMs);
@@ -39,7 +40,7 @@ export async function writeChatStream(
         case 'stall':
           return; // silence: the connection stays open until the client goes away
         case 'error_event':
-          res.end(`data: ${JSON.stringify(injectedErrorBody(fault.status))}\n\n`);
+          res.end(dialect.errorEvent(fault.status));
           return;
         case 'malformed':
           await write(res, `${event.slice(0, Math.floor(event.length / 2))}\n\n`);
@@ -48,7 +49,7 @@ export async function writeChatStream(
           break;
       }
     }
-    await write(res, event);
+    if (event !== '') await write(res, event);
   }
   res.end();
 }

@@ -2,13 +2,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { mockScenarioSchema, type MockScenarioInput } from '../../config/schema.js';
 import { systemClock } from '../../core/clock.js';
-import type { ChatRequest, EmbeddingRequest } from '../../core/types.js';
+import type { EmbeddingRequest } from '../../core/types.js';
+import { anthropicDialect } from './mock-anthropic.js';
+import { openaiDialect, type MockDialect } from './mock-dialect.js';
 import { generateEmbeddings } from './mock-embeddings.js';
-import { generateChatReply, toChatResponse } from './mock-engine.js';
-import { injectedErrorBody, invalidRequestBody, retryAfterHeaders, type OpenAIErrorBody } from './mock-error-body.js';
+import { generateChatReply } from './mock-engine.js';
+import { retryAfterHeaders, type OpenAIErrorBody } from './mock-error-body.js';
 import { createFaultPlanner, MockHeaderError, type MockPlan } from './mock-faults.js';
 import { writeChatStream } from './mock-server-stream.js';
-import { validateChatRequest, validateEmbeddingRequest, type MockInvalid } from './mock-validate.js';
+import { validateEmbeddingRequest } from './mock-validate.js';
 
 export interface MockServerOptions {
   /** 0 picks a free port. */
@@ -22,7 +24,7 @@ export interface MockServerOptions {
 }
 
 export interface MockServer {
-  /** `http://host:port` (append `/v1` for an OpenAI base URL). */
+  /** `http://host:port`: append `/v1` for an OpenAI base URL; use it as is for an Anthropic one. */
   readonly url: string;
   readonly port: number;
   /** Stops listening and drops every connection, hung and stalled ones included. */
@@ -33,13 +35,16 @@ const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small', 'text-embedding-3-large'];
 const ROUTES: Record<string, string> = {
   '/v1/chat/completions': 'POST',
+  '/v1/messages': 'POST',
   '/v1/embeddings': 'POST',
   '/v1/models': 'GET',
 };
 
 /**
- * The mock as a standalone OpenAI-compatible server on node:http (`tollgate mock`), with the
- * same engine and fault planner as the in-process provider. Any `model` is accepted.
+ * The mock as a standalone server on node:http (`tollgate mock`), with the same engine and fault
+ * planner as the in-process provider: OpenAI's API (`/v1/chat/completions`, `/v1/embeddings`,
+ * `/v1/models`) and Anthropic's Messages API (`/v1/messages`, same faults, Anthropic's bytes).
+ * Any `model` is accepted.
  *
  * @example const mock = await startMockServer({ port: 0, scenario: { latencyMs: 50 } });
  *   const openai = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'unused' });
@@ -61,6 +66,9 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const base = { 'x-request-id': requestId };
+    const dialect: MockDialect = path === '/v1/messages' ? anthropicDialect : openaiDialect;
+    const invalid = (message: string, param: string | null, code?: string | null): unknown =>
+      dialect.invalid(message, param, code);
     const method = ROUTES[path];
     if (!method)
       return sendJson(res, 404, base, invalid(`Unknown request URL: ${req.method} ${path}.`, null, 'unknown_url'));
@@ -73,8 +81,8 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     if (body === NOT_JSON) {
       return sendJson(res, 400, base, invalid('We could not parse the JSON body of your request.', null));
     }
-    const chat = path === '/v1/chat/completions';
-    const stream = chat && (body as ChatRequest).stream === true;
+    const chat = path !== '/v1/embeddings';
+    const stream = chat && (body as { stream?: unknown }).stream === true;
     let plan: MockPlan;
     try {
       plan = planner.plan(req.headers, stream);
@@ -93,22 +101,25 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     } catch {
       return; // the client left while we waited
     }
-    const problem: MockInvalid | null = chat ? validateChatRequest(body) : validateEmbeddingRequest(body);
-    if (problem) return sendJson(res, 400, headers, invalid(problem.message, problem.param));
+    // Embeddings speak OpenAI only; a chat route reads the request in its dialect.
+    const read = chat ? dialect.read(body) : { problem: validateEmbeddingRequest(body) };
+    if ('problem' in read && read.problem) {
+      return sendJson(res, 400, headers, invalid(read.problem.message, read.problem.param));
+    }
     if (fault?.kind === 'error') {
       const errorHeaders = { ...headers, ...retryAfterHeaders(fault.retryAfterS) };
-      return sendJson(res, fault.status, errorHeaders, injectedErrorBody(fault.status));
+      return sendJson(res, fault.status, errorHeaders, dialect.injected(fault.status));
     }
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       return;
     }
 
-    if (!chat) return sendBody(res, headers, await generateEmbeddings(body as EmbeddingRequest, seed), plan);
-    const reply = await generateChatReply(body as ChatRequest, replyOptions(seed, plan));
-    if (!stream) return sendBody(res, headers, toChatResponse(reply), plan);
-    const includeUsage = (body as ChatRequest).stream_options?.include_usage === true;
-    await writeChatStream(res, reply, includeUsage, plan, headers, sleep).catch(() => res.destroy());
+    if ('problem' in read)
+      return sendBody(res, headers, await generateEmbeddings(body as EmbeddingRequest, seed), plan);
+    const reply = await generateChatReply(read.request, replyOptions(seed, plan));
+    if (!stream) return sendBody(res, headers, dialect.response(reply), plan);
+    await writeChatStream(res, reply, dialect, read.includeUsage, plan, headers, sleep).catch(() => res.destroy());
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -173,12 +184,6 @@ function sendJson(res: ServerResponse, status: number, headers: Record<string, s
   const text = JSON.stringify(payload);
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function invalid(message: string, param: string | null, code: string | null = null): OpenAIErrorBody {
-  const body = invalidRequestBody(message, param);
-  body.error.code = code;
-  return body;
 }
 
 function internalError(err: unknown): OpenAIErrorBody {
