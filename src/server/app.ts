@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { attribute } from '../core/attribution.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayCall } from '../core/pipeline.js';
@@ -7,10 +7,12 @@ import { parseChatRequest, parseEmbeddingRequest } from '../core/validate-reques
 import type { Gateway } from '../gateway.js';
 import { errorHeaders, fromFrameworkError } from './error-response.js';
 import { Lifecycle } from './lifecycle.js';
+import { registerAnthropicRoutes } from './routes/anthropic-messages.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 import { requestId } from './request-id.js';
 import { sendStream } from './stream-response.js';
+import { openaiWire, type WireFormat } from './wire-format.js';
 
 export interface HttpServer {
   readonly app: FastifyInstance;
@@ -20,7 +22,8 @@ export interface HttpServer {
 /**
  * The HTTP edge: the only module that knows fastify. It parses and validates, builds the call
  * context (request id, abort on disconnect, attribution), runs the gateway's pipeline and
- * renders results and errors in OpenAI's wire format.
+ * renders results and errors in the route's dialect: OpenAI's wire format, or Anthropic's on
+ * `/v1/messages` (server/wire-format.ts).
  */
 export function createHttpServer(gateway: Gateway): HttpServer {
   const { config, log } = gateway;
@@ -52,20 +55,25 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     }
   });
 
-  app.setErrorHandler((err, req, reply) => {
-    const error = fromFrameworkError(err);
-    if (error.code === 'internal_error') log.error({ err, requestId: req.id }, 'unhandled error');
-    else if (!reply.sent)
-      log.warn({ requestId: req.id, status: error.status, error: error.code, url: req.url }, 'request rejected');
-    void reply
-      .code(error.status)
-      .headers({
-        'x-request-id': req.id,
-        ...errorHeaders(error),
-        ...(lifecycle.accepting ? {} : { connection: 'close' }),
-      })
-      .send(error.toJSON());
-  });
+  /** Renders any error in a route's dialect (OpenAI's unless the route says otherwise). */
+  const errorHandler =
+    (wire: WireFormat) =>
+    (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+      const error = fromFrameworkError(err);
+      if (error.code === 'internal_error') log.error({ err, requestId: req.id }, 'unhandled error');
+      else if (!reply.sent)
+        log.warn({ requestId: req.id, status: error.status, error: error.code, url: req.url }, 'request rejected');
+      void reply
+        .code(error.status)
+        .headers({
+          'x-request-id': req.id,
+          ...wire.headers(req.id),
+          ...errorHeaders(error),
+          ...(lifecycle.accepting ? {} : { connection: 'close' }),
+        })
+        .send(wire.errorBody(error, req.id));
+    };
+  app.setErrorHandler(errorHandler(openaiWire));
   app.setNotFoundHandler((req, reply) => {
     const error = new GatewayError('not_found', `Unknown route ${req.method} ${req.url.split('?')[0]}.`);
     void reply.code(404).header('x-request-id', req.id).send(error.toJSON());
@@ -79,15 +87,21 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     }
   });
 
-  async function runCall(req: FastifyRequest, reply: FastifyReply, call: GatewayCall): Promise<void> {
+  async function runCall(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    call: GatewayCall,
+    wire: WireFormat = openaiWire,
+  ): Promise<void> {
     const controller = new AbortController();
     const stream = call.kind === 'chat' && call.stream;
+    const requestHeaders = wire.requestHeaders(req.headers);
     const ctx = gateway.createContext(call.request.model, stream, {
       requestId: req.id,
-      headers: req.headers,
+      headers: requestHeaders,
       signal: controller.signal,
     });
-    attribute(ctx.record, call.request, req.headers);
+    attribute(ctx.record, call.request, requestHeaders);
     const res = reply.raw;
     const onClose = (): void => {
       if (!res.writableFinished) controller.abort(new GatewayError('client_closed', 'client disconnected'));
@@ -98,6 +112,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
       const result = await gateway.handle(call, ctx);
       const headers: Record<string, string> = {
         'x-request-id': req.id,
+        ...wire.headers(req.id),
         ...(lifecycle.accepting ? {} : { connection: 'close' }),
       };
       if (result.kind === 'stream') {
@@ -107,10 +122,11 @@ export function createHttpServer(gateway: Gateway): HttpServer {
           headers,
           track: (cut) => lifecycle.trackStream(cut),
           abort: (reason) => controller.abort(reason),
+          format: wire.stream(req.id),
         });
         return;
       }
-      await reply.headers({ ...headers, ...ctx.responseHeaders }).send(result.response);
+      await reply.headers({ ...headers, ...ctx.responseHeaders }).send(wire.body(result.response));
     } finally {
       lifecycle.requestFinished();
     }
@@ -126,6 +142,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     await runCall(req, reply, gateway.toCall('embeddings', request));
   });
 
+  registerAnthropicRoutes(app, { gateway, runCall, errorHandler });
   registerModelRoutes(app, gateway);
   registerHealthRoutes(app, gateway, lifecycle);
   return { app, lifecycle };

@@ -40,9 +40,17 @@ export function errorHeaders(error: GatewayError): Record<string, string> {
   return headers;
 }
 
-/** Writes OpenAI's error JSON on a raw response (used where fastify's reply is gone: hijacked streams). */
-export function writeRawError(res: ServerResponse, error: GatewayError, headers: Record<string, string>): void {
-  const body = JSON.stringify(error.toJSON());
+/**
+ * Writes an error answer on a raw response (used where fastify's reply is gone: hijacked
+ * streams): OpenAI's error JSON unless the route's wire format gives another `payload`.
+ */
+export function writeRawError(
+  res: ServerResponse,
+  error: GatewayError,
+  headers: Record<string, string>,
+  payload: unknown = error.toJSON(),
+): void {
+  const body = JSON.stringify(payload);
   res.writeHead(error.status, {
     ...headers,
     ...errorHeaders(error),

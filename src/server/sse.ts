@@ -16,6 +16,32 @@ export function sseData(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }
 
+/** A named event (`event: <name>`), as Anthropic streams them: its SDK dispatches on the name. */
+export function sseEvent(name: string, payload: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+/**
+ * How one wire format streams: the frames for a chunk, what ends a completed stream, the
+ * in-band event that ends a failed one, and the JSON body of an error sent before the first
+ * byte. One instance per stream (formats may keep state, as Anthropic's block numbering does).
+ */
+export interface StreamFormat {
+  /** Frames for one canonical chunk; '' when it has nothing to send. */
+  chunk(chunk: ChatChunk): string;
+  done(): string;
+  error(error: GatewayError): string;
+  errorBody(error: GatewayError): unknown;
+}
+
+/** OpenAI's: `data: {chunk}` per chunk, `data: [DONE]`, and `data: {"error":…}` when it fails. */
+export const openaiStreamFormat: StreamFormat = {
+  chunk: (chunk) => sseData(chunk),
+  done: () => DONE,
+  error: (error) => sseData(error.toJSON()),
+  errorBody: (error) => error.toJSON(),
+};
+
 /** Writes one frame; waits for `drain` when the client reads slower than the upstream writes. */
 export async function writeFrame(res: ServerResponse, frame: string): Promise<void> {
   if (res.write(frame)) return;
@@ -29,6 +55,12 @@ export async function writeChunk(res: ServerResponse, chunk: ChatChunk): Promise
 
 export function endWithDone(res: ServerResponse): void {
   if (!res.writableEnded) res.end(DONE);
+}
+
+/** Ends an open stream with its last frame (the format's `done()` or `error()`). */
+export function endWith(res: ServerResponse, frame: string): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.end(frame);
 }
 
 /**

@@ -4,7 +4,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { isPreamble } from '../core/chunks.js';
 import type { ChatChunk } from '../core/types.js';
 import { writeRawError } from './error-response.js';
-import { SSE_HEADERS, endWithDone, endWithError, writeChunk } from './sse.js';
+import { SSE_HEADERS, endWith, openaiStreamFormat, writeFrame, type StreamFormat } from './sse.js';
 
 export interface StreamOptions {
   /** Whether the client asked for the usage chunk; when not, it is stripped (we always ask upstream). */
@@ -15,6 +15,8 @@ export interface StreamOptions {
   track: (cut: (error: GatewayError) => void) => () => void;
   /** Aborts the upstream call. */
   abort: (reason: GatewayError) => void;
+  /** The route's wire format; OpenAI's unless told (`/v1/messages` streams Anthropic events). */
+  format?: StreamFormat;
 }
 
 /**
@@ -29,11 +31,16 @@ export async function sendStream(
   options: StreamOptions,
 ): Promise<void> {
   const iterator = chunks[Symbol.asyncIterator]();
+  const format = options.format ?? openaiStreamFormat;
+  const writeChunk = async (chunk: ChatChunk): Promise<void> => {
+    const frames = format.chunk(chunk);
+    if (frames !== '') await writeFrame(res, frames);
+  };
   let cutBy: GatewayError | null = null;
   const untrack = options.track((error) => {
     cutBy = error;
-    if (res.headersSent) endWithError(res, error);
-    else writeRawError(res, error, options.headers);
+    if (res.headersSent) endWith(res, format.error(error));
+    else writeRawError(res, error, options.headers, format.errorBody(error));
     options.abort(error);
   });
   try {
@@ -47,26 +54,29 @@ export async function sendStream(
         next = await iterator.next();
       }
     } catch (err) {
-      if (!cutBy && !res.destroyed) writeRawError(res, toGatewayError(err), options.headers);
+      if (!cutBy && !res.destroyed) {
+        const error = toGatewayError(err);
+        writeRawError(res, error, options.headers, format.errorBody(error));
+      }
       return;
     }
     if (cutBy || res.destroyed) return;
     res.writeHead(200, { ...options.headers, ...ctx.responseHeaders, ...SSE_HEADERS });
-    for (const chunk of held) await writeChunk(res, withoutUsage(chunk, options.includeUsage));
+    for (const chunk of held) await writeChunk(withoutUsage(chunk, options.includeUsage));
     while (!next.done) {
       const chunk = next.value;
       // Without include_usage the client gets no usage chunk and no usage keys, exactly as from OpenAI.
       if (options.includeUsage || chunk.choices.length > 0 || !chunk.usage)
-        await writeChunk(res, withoutUsage(chunk, options.includeUsage));
+        await writeChunk(withoutUsage(chunk, options.includeUsage));
       if (res.destroyed || cutBy) break;
       try {
         next = await iterator.next();
       } catch (err) {
-        if (!cutBy) endWithError(res, streamError(err));
+        if (!cutBy) endWith(res, format.error(streamError(err)));
         return;
       }
     }
-    if (!cutBy && !res.destroyed) endWithDone(res);
+    if (!cutBy && !res.destroyed) endWith(res, format.done());
   } finally {
     untrack();
     // Stops the upstream when we leave early (client gone, cut): settles the call as aborted/truncated.
