@@ -29,7 +29,7 @@ configCommand
 
 program
   .command('mock')
-  .description('run the built-in mock LLM server (OpenAI wire format) for tests and local development')
+  .description('run the built-in mock LLM server (OpenAI and Anthropic wire formats) for tests and local development')
   .option('-p, --port <port>', 'port', '9100')
   .option('-H, --host <host>', 'interface', '127.0.0.1')
   .option('--seed <n>', 'seed for generated text and injected faults', '42')

@@ -3,192 +3,31 @@ import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import type { CallSummary } from '../../src/observability/call-summary.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
 import { parseSseFrames } from '../helpers/anthropic-fixtures.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startAnthropicRig, weather, type AnthropicRig } from '../helpers/anthropic-rig.js';
 
 /**
- * Both directions of the Anthropic translation over real sockets, each through the official SDK:
- * (a) `openai` → Tollgate → an `anthropic` deployment → the mock's `/v1/messages`;
- * (b) `@anthropic-ai/sdk` → Tollgate's `/v1/messages` → an OpenAI-wire deployment → the mock's
- *     `/v1/chat/completions`.
- * The mock's engine answers the same messages with the same text and token counts on both of its
- * routes, so each path is checked against the plain OpenAI path.
+ * The official `@anthropic-ai/sdk` → Tollgate's `POST /v1/messages` → an OpenAI-wire deployment
+ * → the mock's `/v1/chat/completions`, over real sockets; answers are checked against the plain
+ * OpenAI path to the same deployment.
  */
-describe('Anthropic, both ways, through the official SDKs', () => {
-  let mock: MockServer;
-  let gw: TestGateway;
+describe('@anthropic-ai/sdk → /v1/messages', () => {
+  let rig: AnthropicRig;
   let openai: OpenAI;
   let claude: Anthropic;
-  const calls: { summary: CallSummary; headers: Readonly<Record<string, unknown>> }[] = [];
-
   before(async () => {
-    mock = await startMockServer({ port: 0 });
-    gw = await startTestGateway(
-      {
-        providers: {
-          up: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream', forwardHeaders: ['x-mock-*'] },
-          anthropic: { type: 'anthropic', baseUrl: mock.url, apiKey: 'sk-ant-upstream', forwardHeaders: ['x-mock-*'] },
-        },
-        models: {
-          'gpt-4o-mini': { deployments: [{ provider: 'up', model: 'gpt-4o-mini' }] },
-          'claude-sonnet': { deployments: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
-          'claude-embeddings': { type: 'embeddings', deployments: [{ provider: 'anthropic', model: 'claude-x' }] },
-        },
-      },
-      { observers: [(summary, ctx) => calls.push({ summary, headers: ctx.headers })] },
-    );
-    openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
-    claude = new Anthropic({ baseURL: gw.url, apiKey: 'client-key', maxRetries: 0 });
+    rig = await startAnthropicRig();
+    openai = new OpenAI({ baseURL: `${rig.gw.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
+    claude = new Anthropic({ baseURL: rig.gw.url, apiKey: 'client-key', maxRetries: 0 });
   });
-
   after(async () => {
-    await gw.close();
-    await mock.close();
+    await rig.close();
   });
 
   const messages = [
     { role: 'system' as const, content: 'You are terse.' },
     { role: 'user' as const, content: 'Name three rivers in Europe.' },
   ];
-  const weather = {
-    name: 'get_weather',
-    description: 'Current weather for a city.',
-    parameters: {
-      type: 'object' as const,
-      properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
-      required: ['city'],
-    },
-  };
-  const settled = async (requestId: string): Promise<CallSummary> => {
-    const deadline = Date.now() + 2_000;
-    while (Date.now() < deadline) {
-      const call = calls.find((c) => c.summary.requestId === requestId);
-      if (call) return call.summary;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`call ${requestId} never settled`);
-  };
-
-  describe('(a) openai SDK → an anthropic deployment', () => {
-    it('non-stream: the same text and usage as the OpenAI path, served by the anthropic deployment', async () => {
-      const direct = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
-      const { data, response } = await openai.chat.completions
-        .create({ model: 'claude-sonnet', messages })
-        .withResponse();
-      assert.equal(response.headers.get('x-tollgate-deployment'), 'claude-sonnet#0');
-      assert.match(data.id, /^msg_/);
-      assert.equal(data.model, 'claude-sonnet-4-5');
-      assert.equal(data.choices[0]?.finish_reason, 'stop');
-      assert.equal(data.choices[0]?.message.content, direct.choices[0]?.message.content);
-      assert.equal(data.usage?.prompt_tokens, direct.usage?.prompt_tokens);
-      assert.equal(data.usage?.completion_tokens, direct.usage?.completion_tokens);
-      assert.equal(data.usage?.total_tokens, (data.usage?.prompt_tokens ?? 0) + (data.usage?.completion_tokens ?? 0));
-    });
-
-    it('stream with include_usage: the same text, one usage chunk with choices [], usage null before it', async () => {
-      const whole = await openai.chat.completions.create({ model: 'claude-sonnet', messages });
-      const stream = await openai.chat.completions.create({
-        model: 'claude-sonnet',
-        messages,
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      const chunks = [];
-      for await (const chunk of stream) chunks.push(chunk);
-      const last = chunks.at(-1)!;
-      assert.deepEqual(last.choices, []);
-      assert.equal(last.usage?.prompt_tokens, whole.usage?.prompt_tokens);
-      assert.equal(last.usage?.completion_tokens, whole.usage?.completion_tokens);
-      for (const chunk of chunks.slice(0, -1)) assert.equal(chunk.usage, null);
-      const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
-      assert.equal(text, whole.choices[0]?.message.content);
-      assert.equal(chunks.at(-2)?.choices[0]?.finish_reason, 'stop');
-    });
-
-    it('stream without include_usage: no usage key anywhere', async () => {
-      const stream = await openai.chat.completions.create({ model: 'claude-sonnet', messages, stream: true });
-      for await (const chunk of stream) assert.equal('usage' in chunk, false);
-    });
-
-    it('tools: a tool call, streamed and not, then the tool result gets an answer', async () => {
-      const tools = [{ type: 'function' as const, function: weather }];
-      const ask = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
-      const first = await openai.chat.completions.create({
-        model: 'claude-sonnet',
-        messages: ask,
-        tools,
-        tool_choice: 'required',
-      });
-      const choice = first.choices[0]!;
-      assert.equal(choice.finish_reason, 'tool_calls');
-      const call = choice.message.tool_calls?.[0];
-      assert.ok(call?.type === 'function');
-      assert.equal(call.function.name, 'get_weather');
-      const args = JSON.parse(call.function.arguments) as { city: string; unit: string };
-      assert.equal(typeof args.city, 'string');
-      assert.ok(['c', 'f'].includes(args.unit));
-
-      const stream = await openai.chat.completions.create({
-        model: 'claude-sonnet',
-        messages: ask,
-        tools,
-        tool_choice: 'required',
-        stream: true,
-      });
-      let streamedArgs = '';
-      let streamedId = '';
-      for await (const chunk of stream) {
-        for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
-          streamedId ||= delta.id ?? '';
-          streamedArgs += delta.function?.arguments ?? '';
-        }
-      }
-      assert.equal(streamedId, call.id);
-      assert.deepEqual(JSON.parse(streamedArgs), args);
-
-      const answer = await openai.chat.completions.create({
-        model: 'claude-sonnet',
-        tools,
-        messages: [...ask, choice.message, { role: 'tool', tool_call_id: call.id, content: '18°C, sunny' }],
-      });
-      assert.equal(answer.choices[0]?.finish_reason, 'stop');
-      assert.ok((answer.choices[0]?.message.content ?? '').length > 0);
-    });
-
-    it('upstream 529 overloaded → 502 upstream_error (retryable), the 529 kept', async () => {
-      const overloaded = openai.withOptions({ defaultHeaders: { 'x-mock-error-status': '529' } });
-      await assert.rejects(overloaded.chat.completions.create({ model: 'claude-sonnet', messages }), (err: unknown) => {
-        assert.ok(err instanceof OpenAI.InternalServerError);
-        assert.equal(err.status, 502);
-        assert.equal(err.code, 'upstream_error');
-        assert.equal(err.headers.get('x-tollgate-upstream-status'), '529');
-        assert.equal(err.headers.get('x-should-retry'), null, 'retryable: no x-should-retry: false');
-        return true;
-      });
-    });
-
-    it('an in-band error event mid-stream → the openai SDK raises after the chunks before it', async () => {
-      const failing = openai.withOptions({ defaultHeaders: { 'x-mock-error-event-after': '3' } });
-      const stream = await failing.chat.completions.create({ model: 'claude-sonnet', messages, stream: true });
-      let text = '';
-      await assert.rejects(
-        async () => {
-          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-        },
-        (err: unknown) => err instanceof OpenAI.APIError && /stream/.test(err.message),
-      );
-      assert.ok(text.length > 0);
-    });
-
-    it('embeddings on an anthropic deployment → 400 naming the provider', async () => {
-      await assert.rejects(
-        openai.embeddings.create({ model: 'claude-embeddings', input: 'hello' }),
-        (err: unknown) => err instanceof OpenAI.BadRequestError && /anthropic/.test(err.message),
-      );
-    });
-  });
 
   describe('(b) @anthropic-ai/sdk → /v1/messages → an OpenAI-wire deployment', () => {
     const params = {
@@ -290,7 +129,7 @@ describe('Anthropic, both ways, through the official SDKs', () => {
     });
 
     it('malformed JSON → 400 in Anthropic shape (raw HTTP: an SDK cannot send it)', async () => {
-      const res = await request(`${gw.url}/v1/messages`, {
+      const res = await request(`${rig.gw.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"model": "gpt-4o-mini", "messages": [',
@@ -325,23 +164,23 @@ describe('Anthropic, both ways, through the official SDKs', () => {
     });
 
     it('accepts the key as x-api-key or as Authorization: Bearer; both reach the pipeline as authorization', async () => {
-      const byKey = await request(`${gw.url}/v1/messages`, {
+      const byKey = await request(`${rig.gw.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': 'key-a', 'x-request-id': 'auth-key' },
         body: JSON.stringify(params),
       });
       assert.equal(byKey.statusCode, 200);
       await byKey.body.dump();
-      const byBearer = await request(`${gw.url}/v1/messages`, {
+      const byBearer = await request(`${rig.gw.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer key-b', 'x-request-id': 'auth-bearer' },
         body: JSON.stringify(params),
       });
       assert.equal(byBearer.statusCode, 200);
       await byBearer.body.dump();
-      await settled('auth-key');
-      await settled('auth-bearer');
-      const seen = (id: string) => calls.find((c) => c.summary.requestId === id)?.headers.authorization;
+      await rig.settled('auth-key');
+      await rig.settled('auth-bearer');
+      const seen = (id: string) => rig.calls.find((c) => c.summary.requestId === id)?.headers.authorization;
       assert.equal(seen('auth-key'), 'Bearer key-a');
       assert.equal(seen('auth-bearer'), 'Bearer key-b');
     });
@@ -366,13 +205,13 @@ describe('Anthropic, both ways, through the official SDKs', () => {
         return true;
       });
       assert.ok(text.length > 0, 'the five chunks before the cut arrived');
-      const call = await settled('cut-5');
+      const call = await rig.settled('cut-5');
       assert.equal(call.outcome, 'truncated');
       assert.ok(call.outputTokens > 0, 'the streamed tokens are counted');
     });
 
     it('the raw transcript: named events, the chunks, then event: error and the end', async () => {
-      const res = await request(`${gw.url}/v1/messages`, {
+      const res = await request(`${rig.gw.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-mock-error-event-after': '2' },
         body: JSON.stringify({ ...params, stream: true }),
