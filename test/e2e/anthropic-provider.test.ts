@@ -135,6 +135,22 @@ describe('openai SDK → an anthropic deployment', () => {
     assert.ok(text.length > 0);
   });
 
+  it('an error event right after message_start → a plain HTTP error (nothing but the role chunk came)', async () => {
+    const failing = openai.withOptions({
+      defaultHeaders: { 'x-mock-error-event-after': '0', 'x-mock-error-status': '529' },
+    });
+    await assert.rejects(
+      failing.chat.completions.create({ model: 'claude-sonnet', messages, stream: true }),
+      (err: unknown) => {
+        assert.ok(err instanceof OpenAI.InternalServerError);
+        assert.equal(err.status, 502);
+        assert.equal(err.code, 'upstream_error');
+        assert.match(err.message, /overloaded_error/);
+        return true;
+      },
+    );
+  });
+
   it('embeddings on an anthropic deployment → 400 naming the provider', async () => {
     await assert.rejects(
       openai.embeddings.create({ model: 'claude-embeddings', input: 'hello' }),

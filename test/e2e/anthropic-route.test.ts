@@ -161,6 +161,12 @@ describe('@anthropic-ai/sdk → /v1/messages', () => {
         assert.equal(err.type, 'api_error');
         return true;
       });
+      // Failing after the upstream's content-less role chunk is still before the first byte.
+      const early = claude.withOptions({ defaultHeaders: { 'x-mock-error-event-after': '0' } });
+      await assert.rejects(
+        early.messages.stream(params).finalMessage(),
+        (err: unknown) => err instanceof Anthropic.InternalServerError && err.status === 502,
+      );
     });
 
     it('accepts the key as x-api-key or as Authorization: Bearer; both reach the pipeline as authorization', async () => {
