@@ -143,7 +143,13 @@ describe('graceful shutdown (real process, SIGTERM)', () => {
       { chunkDelayMs: 40, completionTokens: 30 },
     );
 
-    const ready = await fetch(`${base}/health/ready`);
+    // The signal is delivered asynchronously: readiness must turn 503 promptly, while the streams still run.
+    const signalled = Date.now();
+    let ready = await fetch(`${base}/health/ready`);
+    while (ready.status === 200 && Date.now() - signalled < 3_000) {
+      await new Promise((r) => setTimeout(r, 20));
+      ready = await fetch(`${base}/health/ready`);
+    }
     assert.equal(ready.status, 503, 'readiness must fail as soon as SIGTERM arrives');
     const live = await fetch(`${base}/health/live`);
     assert.equal(live.status, 200, 'liveness stays up while draining');
