@@ -1,0 +1,21 @@
+import type { FallbackAction } from '../config/resilience-schema.js';
+import type { GatewayError } from '../core/errors.js';
+import type { FallbackRules } from '../resilience/settings.js';
+
+/**
+ * What the router does after a deployment failed: the alias's `fallbackOn` rule for the error's
+ * code; codes without a rule (internal errors, client disconnects, budget refusals) never fall back.
+ *
+ * @example fallbackAction({ rate_limited: 'next' }, new GatewayError('rate_limited', '…')) // → 'next'
+ */
+export function fallbackAction(rules: FallbackRules, error: GatewayError): FallbackAction {
+  return rules[error.code] ?? 'none';
+}
+
+/**
+ * Whether a deployment may take over after a `larger-context` failure: its context window must
+ * be known and larger than the one that failed. `minContext` null means no such failure yet.
+ */
+export function fitsContext(contextWindow: number | undefined, minContext: number | null): boolean {
+  return minContext === null || (contextWindow !== undefined && contextWindow > minContext);
+}
