@@ -5,7 +5,7 @@ import { GatewayError } from '../core/errors.js';
 import type { GatewayResult } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
 import { chunk, drain, fakeContext, scripted, streamCall, streamOf } from '../resilience/resilience-test-kit.js';
-import { firstChunk, hasContent } from './first-chunk.js';
+import { firstChunk } from './first-chunk.js';
 
 const role = chunk({ role: 'assistant', content: '' });
 const word = (text: string): ChatChunk => chunk({ content: text });
@@ -58,18 +58,5 @@ describe('first-chunk policy (the stream commit point)', () => {
     const { ctx } = fakeContext(new FakeClock());
     const empty = await firstChunk().wrap(scripted([streamOf([])]))(streamCall(), deployment, ctx);
     assert.deepEqual(await drain(empty), []);
-  });
-
-  it('hasContent: only an opening chunk (role, empty content) is empty', () => {
-    assert.equal(hasContent(role), false);
-    assert.equal(hasContent(chunk({})), false);
-    assert.equal(hasContent(word('x')), true);
-    assert.equal(hasContent(chunk({ tool_calls: [{ index: 0, id: 'c', function: { name: 'f' } }] })), true);
-    assert.equal(hasContent(chunk({}, 'stop')), true);
-    assert.equal(hasContent(chunk({ reasoning_content: 'hm' })), true);
-    assert.equal(
-      hasContent({ ...role, choices: [], usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 } }),
-      true,
-    );
   });
 });

@@ -1,14 +1,15 @@
+import { isPreamble } from '../core/chunks.js';
 import type { DeploymentPolicy } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
 import { prepend } from '../resilience/stream-end.js';
 
-/** Empty chunks held back at most; a stream that sends more before any content commits anyway. */
+/** Opening chunks held back at most; a stream that sends more before any content commits anyway. */
 const MAX_HELD = 8;
 
 /**
- * The commit point of a stream, moved to its first chunk with content: reads ahead until one
- * arrives (the role-only opening chunk is held back), then hands over a stream that replays the
- * held chunks first. A stream that fails before that point throws from the handler, so retry and
+ * The commit point of a stream, inside the pipeline: reads ahead to the first real chunk (the
+ * content-less opening chunks, `isPreamble`, are held back), then hands over a stream that
+ * replays the held chunks first. A stream that fails before that point throws from the handler, so retry and
  * fallback can still act — nothing has reached the client. Innermost policy: the timeout above
  * it therefore measures time to first token.
  *
@@ -31,7 +32,7 @@ export function firstChunk(): DeploymentPolicy {
             break;
           }
           held.push(step.value);
-          if (hasContent(step.value) || held.length >= MAX_HELD) break;
+          if (!isPreamble(step.value) || held.length >= MAX_HELD) break;
         }
       } catch (err) {
         void iterator.return?.()?.catch(() => undefined);
@@ -40,18 +41,4 @@ export function firstChunk(): DeploymentPolicy {
       return { kind: 'stream', chunks: prepend(held, iterator, exhausted) };
     },
   };
-}
-
-/** Anything but an opening chunk: text, tool calls, a refusal, a finish reason, usage, or fields we do not know. */
-export function hasContent(chunk: ChatChunk): boolean {
-  if (chunk.usage) return true;
-  for (const choice of chunk.choices) {
-    if (choice.finish_reason !== null && choice.finish_reason !== undefined) return true;
-    for (const key in choice.delta) {
-      if (key === 'role') continue;
-      const value = choice.delta[key];
-      if (value !== null && value !== undefined && value !== '') return true;
-    }
-  }
-  return false;
 }
