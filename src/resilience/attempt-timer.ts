@@ -4,11 +4,14 @@ import type { TimeoutSettings } from './settings.js';
 
 type Limit = 'firstByteMs' | 'stallMs' | 'totalMs';
 
+/** Longest single timer (setTimeout's limit); a longer deadline is reached in several wakes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The three timeouts of one upstream attempt, on one watchdog timer: until the first byte
  * (`firstByteMs`: the response, or a stream's first content chunk), between chunks (`stallMs`),
- * and overall (`totalMs`); 0 turns one off. The watchdog sleeps until the nearest deadline and,
- * if activity moved it meanwhile, sleeps again for the rest, so a stream costs one timer rather
+ * and overall (`totalMs`); 0 turns one off. The watchdog is set for the nearest deadline and,
+ * if activity moved it meanwhile, set again for the rest, so a stream costs one timer rather
  * than one per chunk. When a deadline passes it aborts the attempt's controller with an
  * `upstream_timeout` naming the limit, and `expired` rejects with the same error.
  *
@@ -19,12 +22,12 @@ export class AttemptTimer {
   /** Rejects with the timeout error when a deadline passes; never resolves. */
   readonly expired: Promise<never>;
   private reject!: (error: GatewayError) => void;
-  /** Cancels the watchdog's current sleep. */
-  private sleep: AbortController | null = null;
   private readonly started: number;
   private phase: 'first' | 'stream' = 'first';
   private lastActivity: number;
   private stopped = false;
+  private cancelTimer: (() => void) | null = null;
+  private readonly schedule: (ms: number, fn: () => void) => () => void;
 
   constructor(
     private readonly clock: Clock,
@@ -35,6 +38,7 @@ export class AttemptTimer {
   ) {
     this.expired = new Promise<never>((_resolve, reject) => (this.reject = reject));
     this.expired.catch(() => undefined); // observed through races; never an unhandled rejection
+    this.schedule = clock.schedule ? clock.schedule.bind(clock) : scheduleWithSleep(clock);
     this.started = clock.now();
     this.lastActivity = this.started;
     this.arm();
@@ -44,7 +48,7 @@ export class AttemptTimer {
   streaming(): void {
     this.phase = 'stream';
     this.lastActivity = this.clock.now();
-    this.arm(); // the watchdog may be asleep until the first-byte deadline, later than the first stall one
+    this.arm(); // the watchdog may be set for the first-byte deadline, later than the first stall one
   }
 
   /** A chunk arrived. */
@@ -53,36 +57,28 @@ export class AttemptTimer {
   }
 
   stop(): void {
-    if (this.stopped) return;
     this.stopped = true;
-    this.sleep?.abort();
+    this.cancelTimer?.();
+    this.cancelTimer = null;
   }
 
-  /** (Re)starts the watchdog for the current phase. */
+  /** (Re)sets the watchdog for the nearest deadline of the current phase. */
   private arm(): void {
-    this.sleep?.abort();
-    this.sleep = null;
-    if (this.stopped || this.nextDeadline()[0] === Infinity) return;
-    const sleep = new AbortController();
-    this.sleep = sleep;
-    void this.watch(sleep.signal);
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    if (this.stopped) return;
+    const [at] = this.nextDeadline();
+    if (at === Infinity) return;
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now()));
+    this.cancelTimer = this.schedule(wait, () => this.wake());
   }
 
-  private async watch(signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const [at, limit] = this.nextDeadline();
-      const wait = at - this.clock.now();
-      if (wait <= 0) {
-        this.fire(limit);
-        return;
-      }
-      try {
-        await this.clock.sleep(Math.min(wait, 2 ** 31 - 1), signal);
-      } catch {
-        return; // stopped or re-armed
-      }
-      if (this.stopped || signal.aborted) return;
-    }
+  private wake(): void {
+    this.cancelTimer = null;
+    if (this.stopped) return;
+    const [at, limit] = this.nextDeadline();
+    if (at <= this.clock.now()) this.fire(limit);
+    else this.arm();
   }
 
   /** The nearest armed deadline and the limit it comes from (totalMs wins a tie: it is the one that was reached). */
@@ -119,4 +115,13 @@ export class AttemptTimer {
     this.controller.abort(error);
     this.reject(error);
   }
+}
+
+/** `schedule` for a Clock that only has `sleep`. */
+function scheduleWithSleep(clock: Clock): (ms: number, fn: () => void) => () => void {
+  return (ms, fn) => {
+    const cancel = new AbortController();
+    clock.sleep(ms, cancel.signal).then(fn, () => undefined);
+    return () => cancel.abort();
+  };
 }
