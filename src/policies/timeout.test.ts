@@ -112,6 +112,25 @@ describe('timeout policy', () => {
     within10(outcome.at - 10, 300);
   });
 
+  it('stallMs counts only time spent waiting on the upstream: a slow reader is not a stalled upstream', async () => {
+    const { clock, states, deployment } = setup({ firstByteMs: 1_000, stallMs: 500, totalMs: 0 });
+    const upstream = streamOf(tokens(4)); // every chunk ready at once
+    const handler = composeDeployment(timeout(states), firstChunk())(scripted([upstream]));
+    const { ctx } = fakeContext(clock);
+    const result = await handler(streamCall(), deployment, ctx);
+    const seen: ChatChunk[] = [];
+    const slowReader = async (): Promise<void> => {
+      if (result.kind !== 'stream') return;
+      for await (const c of result.chunks) {
+        seen.push(c);
+        await clock.sleep(5_000); // the client takes 10× the stall limit between reads
+      }
+    };
+    const outcome = await timeOf(clock, slowReader(), 100);
+    assert.equal(outcome.error, undefined);
+    assert.equal(seen.length, 5);
+  });
+
   it('totalMs: fires within 10 % even on a stream that never stalls', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 1_000, stallMs: 500, totalMs: 3_000 });
     const upstream = streamOf(tokens(100), { delays: Array.from({ length: 101 }, () => 100) });

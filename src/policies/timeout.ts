@@ -65,6 +65,7 @@ function timedStream(
     async next() {
       if (finished) return { done: true, value: undefined };
       let step: IteratorResult<ChatChunk>;
+      timer.waiting();
       try {
         const pending = iterator.next();
         pending.catch(() => undefined);
@@ -74,8 +75,8 @@ function timedStream(
         void iterator.return?.()?.catch(() => undefined);
         throw err;
       }
+      timer.received();
       if (step.done) finish();
-      else timer.touch();
       return step;
     },
     async return() {

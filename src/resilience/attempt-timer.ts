@@ -15,8 +15,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * than one per chunk. When a deadline passes it aborts the attempt's controller with an
  * `upstream_timeout` naming the limit, and `expired` rejects with the same error.
  *
+ * The stall clock runs only while the consumer waits for the next chunk: a client that reads
+ * slowly leaves chunks buffered upstream of us, which is not the upstream stalling (and must
+ * not count against its circuit breaker).
+ *
  * @example const timer = new AttemptTimer(clock, timeouts, 'gpt#0', controller, true);
- *   const first = await Promise.race([provider.call(), timer.expired]); timer.streaming(); ... timer.stop();
+ *   const first = await Promise.race([provider.call(), timer.expired]); timer.streaming();
+ *   timer.waiting(); const next = await Promise.race([iterator.next(), timer.expired]); timer.received(); ... timer.stop();
  */
 export class AttemptTimer {
   /** Rejects with the timeout error when a deadline passes; never resolves. */
@@ -24,9 +29,12 @@ export class AttemptTimer {
   private reject!: (error: GatewayError) => void;
   private readonly started: number;
   private phase: 'first' | 'stream' = 'first';
-  private lastActivity: number;
+  /** While streaming: when the consumer started waiting for the next chunk, or null when it is not waiting. */
+  private waitingSince: number | null = null;
   private stopped = false;
   private cancelTimer: (() => void) | null = null;
+  /** When the watchdog is set to wake (Infinity when it is not set). */
+  private armedFor = Infinity;
   private readonly schedule: (ms: number, fn: () => void) => () => void;
 
   constructor(
@@ -40,20 +48,26 @@ export class AttemptTimer {
     this.expired.catch(() => undefined); // observed through races; never an unhandled rejection
     this.schedule = clock.schedule ? clock.schedule.bind(clock) : scheduleWithSleep(clock);
     this.started = clock.now();
-    this.lastActivity = this.started;
     this.arm();
   }
 
-  /** The first byte arrived: from now on the stall limit applies between chunks. */
+  /** The first byte arrived: from now on the stall limit applies while waiting for a chunk. */
   streaming(): void {
     this.phase = 'stream';
-    this.lastActivity = this.clock.now();
-    this.arm(); // the watchdog may be set for the first-byte deadline, later than the first stall one
+    this.arm(); // drops the first-byte deadline; only the total one (if any) remains until the next wait
   }
 
-  /** A chunk arrived. */
-  touch(): void {
-    this.lastActivity = this.clock.now();
+  /** The consumer asks for the next chunk: the stall clock starts. */
+  waiting(): void {
+    const now = this.clock.now();
+    this.waitingSince = now;
+    // Re-set the watchdog only if it would wake too late (or not at all); an early wake re-checks.
+    if (this.limits.stallMs > 0 && this.armedFor > now + this.limits.stallMs) this.arm();
+  }
+
+  /** The chunk arrived: the stall clock stops until the next wait. */
+  received(): void {
+    this.waitingSince = null;
   }
 
   stop(): void {
@@ -66,15 +80,18 @@ export class AttemptTimer {
   private arm(): void {
     this.cancelTimer?.();
     this.cancelTimer = null;
+    this.armedFor = Infinity;
     if (this.stopped) return;
     const [at] = this.nextDeadline();
     if (at === Infinity) return;
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now()));
+    this.armedFor = this.clock.now() + wait;
     this.cancelTimer = this.schedule(wait, () => this.wake());
   }
 
   private wake(): void {
     this.cancelTimer = null;
+    this.armedFor = Infinity;
     if (this.stopped) return;
     const [at, limit] = this.nextDeadline();
     if (at <= this.clock.now()) this.fire(limit);
@@ -90,8 +107,8 @@ export class AttemptTimer {
       at = this.started + firstByteMs;
       limit = 'firstByteMs';
     }
-    if (this.phase === 'stream' && stallMs > 0) {
-      at = this.lastActivity + stallMs;
+    if (this.phase === 'stream' && stallMs > 0 && this.waitingSince !== null) {
+      at = this.waitingSince + stallMs;
       limit = 'stallMs';
     }
     if (totalMs > 0 && this.started + totalMs <= at) {
