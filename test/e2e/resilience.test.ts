@@ -94,6 +94,13 @@ describe('breaker and fallback with the primary refusing connections', () => {
       assert.equal(response.headers.get('x-tollgate-attempts'), '3', 'primary twice (one retry), then backup');
       assert.equal((await breakerOf(gw, 'chat', 'primary')).state, i < 3 ? 'closed' : 'open');
     }
+    const access = logs.filter((l) => l.msg === 'request');
+    assert.deepEqual(access.at(-1)?.attemptLog, [
+      'primary:upstream_unavailable:503',
+      'primary:upstream_unavailable:503',
+      'backup:ok:200',
+    ]);
+    assert.equal(access.at(-1)?.fallbackUsed, true);
     const opened = logs.find((l) => l.msg === 'circuit breaker opened');
     assert.ok(opened, 'the transition is logged');
     assert.equal(opened.deployment, 'primary');
