@@ -45,7 +45,8 @@ export interface DeploymentStatus {
   model: string;
   priority: number;
   weight: number;
-  breaker: BreakerSnapshot;
+  /** The breaker, with `since` as an ISO timestamp. */
+  breaker: Omit<BreakerSnapshot, 'since'> & { since: string };
   inFlight: number;
   latencyEwmaMs: number | null;
   retryBudget: { available: number; refused: number };
@@ -60,7 +61,12 @@ export class DeploymentStates {
   private readonly runtimes = new Map<Deployment, DeploymentRuntime>();
   private readonly aliases = new Map<string, AliasSettings>();
 
-  constructor(config: Config, models: ModelRegistry, clock: Clock, log: Logger) {
+  constructor(
+    config: Config,
+    models: ModelRegistry,
+    private readonly clock: Clock,
+    log: Logger,
+  ) {
     const onTransition = (runtime: DeploymentRuntime, t: BreakerTransition): void => {
       const fields = { deployment: runtime.deployment.id, alias: runtime.deployment.alias, ...t };
       if (t.to === 'open') log.warn(fields, 'circuit breaker opened');
@@ -98,13 +104,15 @@ export class DeploymentStates {
   status(alias: ModelAlias): DeploymentStatus[] {
     return alias.deployments.map((deployment) => {
       const runtime = this.get(deployment);
+      const breaker = runtime.breaker.snapshot();
+      const sinceWall = this.clock.wallNow() - (this.clock.now() - breaker.since);
       return {
         id: deployment.id,
         provider: deployment.provider,
         model: deployment.model,
         priority: runtime.settings.priority,
         weight: runtime.settings.weight,
-        breaker: runtime.breaker.snapshot(),
+        breaker: { ...breaker, since: new Date(sinceWall).toISOString() },
         inFlight: runtime.inFlight,
         latencyEwmaMs: runtime.latencyEwmaMs === null ? null : Math.round(runtime.latencyEwmaMs * 10) / 10,
         retryBudget: { available: runtime.budget.available(), refused: runtime.budget.refused },
