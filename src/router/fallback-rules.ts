@@ -4,12 +4,14 @@ import type { FallbackRules } from '../resilience/settings.js';
 
 /**
  * What the router does after a deployment failed: the alias's `fallbackOn` rule for the error's
- * code; codes without a rule (internal errors, client disconnects, budget refusals) never fall back.
+ * code. A code without a rule falls back when it is retryable (a new upstream failure added to
+ * the registry later behaves like its kin) and never otherwise (internal errors, client
+ * disconnects, budget refusals).
  *
  * @example fallbackAction({ rate_limited: 'next' }, new GatewayError('rate_limited', '…')) // → 'next'
  */
 export function fallbackAction(rules: FallbackRules, error: GatewayError): FallbackAction {
-  return rules[error.code] ?? 'none';
+  return rules[error.code] ?? (error.retryable ? 'next' : 'none');
 }
 
 /**

@@ -116,6 +116,19 @@ describe('routeToDeployment', () => {
     );
   });
 
+  it('codes without a rule: retryable ones fall back, others do not', async () => {
+    const { run, upstream } = setup(two({ retry: { maxAttempts: 1 } }), {
+      primary: [new GatewayError('shutting_down', 'draining'), new GatewayError('internal_error', 'bug')],
+      fallback: [okChat()],
+    });
+    await run().result;
+    await assert.rejects(run().result, { code: 'internal_error' });
+    assert.deepEqual(
+      upstream.calls.map((c) => c.deployment),
+      ['primary', 'fallback', 'primary'],
+    );
+  });
+
   it('context_length_exceeded → the next deployment with a larger context window', async () => {
     const tooLong = new GatewayError('context_length_exceeded', 'too long');
     const { run, upstream } = setup(
