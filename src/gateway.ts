@@ -19,6 +19,13 @@ import type { Provider } from './providers/types.js';
 import { invokeProvider } from './router/invoke-provider.js';
 import { ModelRegistry } from './router/model-registry.js';
 import { routeToDeployment } from './router/route.js';
+import type { StaleAnswerSource } from './router/degrade.js';
+import { DeploymentStates } from './resilience/deployment-state.js';
+import { attempt } from './policies/attempt.js';
+import { breaker } from './policies/breaker.js';
+import { firstChunk } from './policies/first-chunk.js';
+import { retry } from './policies/retry.js';
+import { timeout } from './policies/timeout.js';
 import { openDatabase, type Database } from './storage/database.js';
 
 export interface GatewayOptions {
@@ -28,6 +35,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Extra observers of finished calls (metrics, tests). */
   observers?: CallObserver[];
+  /** Served when every deployment of an alias failed (the response cache's stale entries). */
+  staleAnswers?: StaleAnswerSource;
 }
 
 export interface CallOptions {
@@ -47,6 +56,8 @@ export interface Gateway {
   readonly config: Readonly<Config>;
   readonly log: Logger;
   readonly models: ModelRegistry;
+  /** Each deployment's breaker, retry budget and load (for `/health`). */
+  readonly deployments: DeploymentStates;
   readonly clock: Clock;
   /** The composed request pipeline. */
   readonly handle: Handler;
@@ -106,8 +117,16 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ...(ledger ? [ledgerObserver(ledger)] : []),
     ...(options.observers ?? []),
   ];
-  const perDeployment = composeDeployment()(invokeProvider(providers));
-  const handle = compose(settle(observers))(routeToDeployment(models, perDeployment));
+  const deployments = new DeploymentStates(config, models, clock, log);
+  const perDeployment = composeDeployment(
+    breaker(deployments),
+    retry(deployments),
+    attempt(deployments),
+    timeout(deployments),
+    firstChunk(),
+  )(invokeProvider(providers));
+  const route = routeToDeployment(models, perDeployment, { states: deployments, stale: options.staleAnswers });
+  const handle = compose(settle(observers))(route);
 
   function createContext(alias: string, stream: boolean, callOptions: CallOptions = {}): CallContext {
     const requestId = callOptions.requestId ?? randomUUID();
@@ -145,6 +164,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     config,
     log,
     models,
+    deployments,
     clock,
     handle,
     createContext,

@@ -30,3 +30,7 @@ export type { CallContext, Principal, CallRecord } from './core/context.js';
 export type { Provider } from './providers/types.js';
 export type * from './core/types.js';
 export type { CallObserver, CallSummary } from './observability/call-summary.js';
+export type { StaleAnswerSource } from './router/degrade.js';
+export { BREAKER_CHANNEL } from './resilience/deployment-state.js';
+export type { DeploymentStatus } from './resilience/deployment-state.js';
+export type { BreakerState } from './resilience/circuit-breaker.js';

@@ -23,7 +23,7 @@ export interface LedgerRow {
   upstreamModel?: string | null;
   /** HTTP status sent to the client. */
   status: number;
-  outcome: 'ok' | 'error' | 'truncated' | 'aborted';
+  outcome: 'ok' | 'error' | 'truncated' | 'aborted' | 'degraded';
   errorCode?: string | null;
   stream: boolean;
   inputTokens: number;

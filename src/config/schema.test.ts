@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { configSchema, findUnknownProviders } from './schema.js';
 
 interface Def {
@@ -23,8 +23,15 @@ const isBranch = (schema: z.ZodType): boolean => {
   return d.type === 'object' || ((d.type === 'record' || d.type === 'array') && isBranch(d.valueType ?? d.element!));
 };
 
+/** An override object whose fields are documented once elsewhere (`meta({ sameFieldsAs })`): one row, not one per field. */
+const sameFieldsAs = (schema: z.ZodType): string | undefined => {
+  const meta = z.globalRegistry.get(unwrap(schema)) as { sameFieldsAs?: string } | undefined;
+  return meta?.sameFieldsAs;
+};
+
 /** Every leaf setting, as the docs write it: `providers.<name>.timeouts.connectMs`, `models.<name>.deployments[].model`. */
 function settingPaths(schema: z.ZodType, prefix = ''): string[] {
+  if (prefix && sameFieldsAs(schema)) return [prefix];
   const d = def(unwrap(schema));
   if (d.type === 'object') {
     return Object.entries(d.shape!).flatMap(([key, child]) => {
@@ -38,10 +45,26 @@ function settingPaths(schema: z.ZodType, prefix = ''): string[] {
   return [prefix];
 }
 
+/** Every `sameFieldsAs` target in the schema. */
+function referencedGroups(schema: z.ZodType): string[] {
+  const found = new Set<string>();
+  const walk = (node: z.ZodType): void => {
+    const target = sameFieldsAs(node);
+    if (target) found.add(target);
+    const d = def(unwrap(node));
+    if (d.type === 'object') Object.values(d.shape!).forEach(walk);
+    if (d.type === 'union') d.options!.forEach(walk);
+    if (d.type === 'record') walk(d.valueType!);
+    if (d.type === 'array') walk(d.element!);
+  };
+  walk(schema);
+  return [...found];
+}
+
 describe('configSchema', () => {
   it('docs/configuration.md documents every setting, and nothing that is not one', () => {
     const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
-    const documented = [...doc.matchAll(/^\| `([a-zA-Z<>[\].]+)` +\|/gm)]
+    const documented = [...doc.matchAll(/^\| `([a-zA-Z_<>[\].]+)` +\|/gm)]
       .map((m) => m[1])
       .filter((p) => p?.includes('.'));
     const settings = settingPaths(configSchema);
@@ -55,6 +78,18 @@ describe('configSchema', () => {
       [],
       'documented settings that do not exist',
     );
+  });
+
+  it('override objects name a documented group of settings', () => {
+    const settings = settingPaths(configSchema);
+    const overrides = referencedGroups(configSchema);
+    assert.ok(overrides.length > 0);
+    for (const group of overrides) {
+      assert.ok(
+        settings.some((path) => path.startsWith(`${group}.`)),
+        `sameFieldsAs '${group}' is not a group of settings`,
+      );
+    }
   });
 
   it('checks provider references on raw input as well as on parsed config', () => {

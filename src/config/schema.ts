@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Secret } from './secret.js';
+import { aliasResilienceFields, deploymentResilienceFields, resilienceSchema } from './resilience-schema.js';
 
 /**
  * The configuration schema. Its type is inferred (`Config`); the loader validates once at
@@ -153,6 +154,7 @@ const deploymentSchema = z
     params: z.record(z.string(), z.unknown()).default({}),
     /** Parameters forced over the client's. */
     override: z.record(z.string(), z.unknown()).default({}),
+    ...deploymentResilienceFields,
   })
   .strict();
 
@@ -162,8 +164,13 @@ const aliasSchema = z
     /** `chat` (default) or `embeddings`. */
     type: z.enum(['chat', 'embeddings']).default('chat'),
     description: z.string().optional(),
+    ...aliasResilienceFields,
   })
-  .strict();
+  .strict()
+  .refine((alias) => new Set(alias.deployments.map((d, i) => d.id ?? `\0${i}`)).size === alias.deployments.length, {
+    message: 'deployment ids must be unique within an alias',
+    path: ['deployments'],
+  });
 
 const serverSchema = z
   .object({
@@ -241,6 +248,8 @@ export const configSchema = z
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'), providerSchema).default({}),
     /** Model aliases: what clients send as `model` → where it is served. */
     models: z.record(z.string().min(1), aliasSchema).default({}),
+    /** Retry, breaker, fallback and balancing defaults for every alias (each may override). */
+    resilience: resilienceSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

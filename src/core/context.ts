@@ -32,11 +32,16 @@ export interface CallRecord {
   stream: boolean;
   deployment: Deployment | null;
   attempts: AttemptRecord[];
+  /** True when the serving deployment was not the router's first choice (it failed or its circuit was open). */
+  fallbackUsed: boolean;
   usage: Usage | null;
   /** Monotonic ms at which the first chunk (stream) or the whole response reached us. */
   firstByteAt: number | null;
-  /** How the call ended for the client: ok, error, truncated (stream cut after its first byte), aborted. */
-  outcome: 'ok' | 'error' | 'truncated' | 'aborted';
+  /**
+   * How the call ended for the client: ok, error, truncated (stream cut after its first byte),
+   * aborted, degraded (every deployment failed; a configured or stale answer was served).
+   */
+  outcome: 'ok' | 'error' | 'truncated' | 'aborted' | 'degraded';
   status: number;
   error: GatewayError | null;
   /** Attribution (tenant comes from the principal). */
@@ -76,6 +81,7 @@ export function newCallRecord(alias: string, stream: boolean): CallRecord {
     stream,
     deployment: null,
     attempts: [],
+    fallbackUsed: false,
     usage: null,
     firstByteAt: null,
     outcome: 'ok',

@@ -121,6 +121,13 @@ export const ERRORS = {
     retryable: true,
     description: 'The upstream could not be reached (connection refused, DNS) or its circuit is open.',
   },
+  no_deployment_available: {
+    status: 503,
+    type: 'api_error',
+    retryable: true,
+    description:
+      "Every deployment of the alias failed or has an open circuit; the message names each attempt's cause and `retry-after` when one may be back.",
+  },
   upstream_timeout: {
     status: 504,
     type: 'timeout_error',

@@ -14,7 +14,7 @@ export interface CallSummary {
   upstreamModel: string | null;
   stream: boolean;
   status: number;
-  outcome: 'ok' | 'error' | 'truncated' | 'aborted';
+  outcome: 'ok' | 'error' | 'truncated' | 'aborted' | 'degraded';
   errorCode: string | null;
   errorMessage: string | null;
   inputTokens: number;
@@ -37,7 +37,6 @@ export type CallObserver = (summary: CallSummary, ctx: CallContext) => void;
 export function summarize(ctx: CallContext): CallSummary {
   const r = ctx.record;
   const now = ctx.clock.now();
-  const firstDeployment = r.attempts[0]?.deployment;
   return {
     requestId: ctx.requestId,
     startedAt: ctx.startedAtWall,
@@ -56,7 +55,7 @@ export function summarize(ctx: CallContext): CallSummary {
     latencyMs: round(now - ctx.startedAt),
     ttftMs: r.firstByteAt === null ? null : round(r.firstByteAt - ctx.startedAt),
     attempts: Math.max(1, r.attempts.length),
-    fallbackUsed: firstDeployment !== undefined && r.deployment !== null && firstDeployment !== r.deployment.id,
+    fallbackUsed: r.fallbackUsed,
     tenant: ctx.principal.tenant,
     keyId: ctx.principal.keyId,
     feature: r.feature,

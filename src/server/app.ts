@@ -109,7 +109,10 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     res.once('close', onClose);
     lifecycle.requestStarted();
     try {
-      const result = await gateway.handle(call, ctx);
+      const result = await gateway.handle(call, ctx).catch((err: unknown) => {
+        void reply.headers(ctx.responseHeaders); // x-tollgate-attempts and the like, on errors too
+        throw err;
+      });
       const headers: Record<string, string> = {
         'x-request-id': req.id,
         ...wire.headers(req.id),

@@ -19,7 +19,7 @@ export interface RequestsTable {
   upstreamModel: string | null;
   /** HTTP status sent to the client. */
   status: number;
-  outcome: 'ok' | 'error' | 'truncated' | 'aborted';
+  outcome: 'ok' | 'error' | 'truncated' | 'aborted' | 'degraded';
   errorCode: string | null;
   /** 0/1 */
   stream: number;

@@ -20,8 +20,10 @@ export function createUpstreamPool(baseUrl: string, timeouts: TimeoutsConfig, co
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 600_000,
     connect: { timeout: timeouts.connectMs },
-    headersTimeout: timeouts.firstByteMs,
-    bodyTimeout: timeouts.stallMs,
+    // First-byte, stall and total limits are the deployment pipeline's (policies/timeout.ts):
+    // per deployment, on the gateway's clock, the same for every provider.
+    headersTimeout: 0,
+    bodyTimeout: 0,
   });
   return { pool, pathPrefix: url.pathname.replace(/\/+$/, ''), origin: url.origin };
 }

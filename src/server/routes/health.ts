@@ -4,7 +4,10 @@ import type { Lifecycle } from '../lifecycle.js';
 
 /**
  * `/health/live`: the process is up (never checks dependencies, so a database blip does not
- * restart pods). `/health/ready`: storage reachable and not shutting down.
+ * restart pods). `/health/ready`: storage reachable and not shutting down. `/health`: both, plus
+ * every deployment's circuit breaker, load and retry budget. An open circuit does not fail
+ * readiness: it is the upstream's trouble, the router already works around it, and restarting
+ * replicas would not help.
  */
 export function registerHealthRoutes(app: FastifyInstance, gateway: Gateway, lifecycle: Lifecycle): void {
   app.get('/health/live', async () => ({ status: 'ok' }));
@@ -24,7 +27,7 @@ export function registerHealthRoutes(app: FastifyInstance, gateway: Gateway, lif
       models: gateway.models.list().map((m) => ({
         alias: m.name,
         type: m.type,
-        deployments: m.deployments.map((d) => ({ id: d.id, provider: d.provider, model: d.model })),
+        deployments: gateway.deployments.status(m),
       })),
     });
   });

@@ -1,0 +1,78 @@
+import { GatewayError, toGatewayError, type ErrorCode } from '../core/errors.js';
+import type { DeploymentPolicy } from '../core/pipeline.js';
+import type { Deployment } from '../core/types.js';
+import type { BreakerPermit } from '../resilience/circuit-breaker.js';
+import type { DeploymentStates } from '../resilience/deployment-state.js';
+import { onStreamEnd } from '../resilience/stream-end.js';
+
+/**
+ * The failures that say a deployment is unhealthy. Not counted: the client's own errors (4xx,
+ * context length, content filter), rate limits (the upstream is up and said when to come back),
+ * client disconnects and shutdown cuts. The breaker itself only counts what this says.
+ */
+const BREAKER_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'upstream_error',
+  'upstream_timeout',
+  'upstream_unavailable',
+  'upstream_auth_failed',
+]);
+
+export function countsAsBreakerFailure(error: GatewayError): boolean {
+  return BREAKER_FAILURES.has(error.code);
+}
+
+/** A deployment skipped because its circuit is open (or every half-open probe slot is taken). */
+export class CircuitOpenError extends GatewayError {
+  constructor(
+    readonly deployment: Deployment,
+    readonly retryInMs: number,
+  ) {
+    super(
+      'upstream_unavailable',
+      `${deployment.id}: circuit open${retryInMs > 0 ? `, probes in ${Math.ceil(retryInMs / 1000)} s` : ', probes in progress'}`,
+      { retryAfterMs: Math.max(1_000, retryInMs) },
+    );
+  }
+}
+
+/**
+ * Outermost per-deployment policy: admits the call only if the deployment's circuit allows it
+ * (else throws `CircuitOpenError`, which the router treats as "skip", not as an attempt), and
+ * reports the outcome once the deployment is done with the call — for a stream, when the stream
+ * ends, so a stream that breaks after its first chunk counts as the failure it is.
+ *
+ * @example composeDeployment(breaker(states), retry(states), attempt(states), timeout(states), firstChunk())
+ */
+export function breaker(states: DeploymentStates): DeploymentPolicy {
+  return {
+    name: 'breaker',
+    wrap: (next) => async (call, deployment, ctx) => {
+      const circuit = states.get(deployment).breaker;
+      const permit = circuit.acquire();
+      if (!permit) throw new CircuitOpenError(deployment, circuit.retryInMs());
+      let result;
+      try {
+        result = await next(call, deployment, ctx);
+      } catch (err) {
+        report(permit, err);
+        throw err;
+      }
+      if (result.kind !== 'stream') {
+        permit.success();
+        return result;
+      }
+      const chunks = onStreamEnd(result.chunks, (end) => {
+        if (end.kind === 'done') permit.success();
+        else if (end.kind === 'error') report(permit, end.error);
+        else permit.release();
+      });
+      return { kind: 'stream', chunks };
+    },
+  };
+}
+
+function report(permit: BreakerPermit, err: unknown): void {
+  const error = toGatewayError(err);
+  if (countsAsBreakerFailure(error)) permit.failure(error.code);
+  else permit.release();
+}

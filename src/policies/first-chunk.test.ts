@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeClock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import type { GatewayResult } from '../core/pipeline.js';
+import type { ChatChunk } from '../core/types.js';
+import { chunk, drain, fakeContext, scripted, streamCall, streamOf } from '../resilience/resilience-test-kit.js';
+import { firstChunk } from './first-chunk.js';
+
+const role = chunk({ role: 'assistant', content: '' });
+const word = (text: string): ChatChunk => chunk({ content: text });
+const deployment = { id: 'd', alias: 'chat', provider: 'mock', model: 'm', params: {}, override: {} };
+
+describe('first-chunk policy (the stream commit point)', () => {
+  it('a stream that fails before its first token throws from the handler (retry and fallback can act)', async () => {
+    const cut = new GatewayError('upstream_error', 'other side closed');
+    const next = scripted([streamOf([role], { failWith: cut })]);
+    const { ctx } = fakeContext(new FakeClock());
+    await assert.rejects(firstChunk().wrap(next)(streamCall(), deployment, ctx), { code: 'upstream_error' });
+  });
+
+  it('after the first token, chunks are replayed in order and later failures come out of the stream', async () => {
+    const cut = new GatewayError('upstream_error', 'other side closed');
+    const next = scripted([streamOf([role, word('a'), word('b')], { failWith: cut })]);
+    const { ctx } = fakeContext(new FakeClock());
+    const result = await firstChunk().wrap(next)(streamCall(), deployment, ctx);
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const c of (result as { chunks: AsyncIterable<ChatChunk> }).chunks)
+          seen.push(c.choices[0]?.delta.content ?? '');
+      })(),
+      { code: 'upstream_error' },
+    );
+    assert.deepEqual(seen, ['', 'a', 'b']);
+  });
+
+  it('stopping the stream before reading it closes the upstream', async () => {
+    let closed = false;
+    async function* upstream(): AsyncGenerator<ChatChunk> {
+      try {
+        yield role;
+        yield word('a');
+        yield word('b');
+      } finally {
+        closed = true;
+      }
+    }
+    const next = scripted([async (): Promise<GatewayResult> => ({ kind: 'stream', chunks: upstream() })]);
+    const { ctx } = fakeContext(new FakeClock());
+    const result = await firstChunk().wrap(next)(streamCall(), deployment, ctx);
+    if (result.kind !== 'stream') throw new Error('stream expected');
+    await result.chunks[Symbol.asyncIterator]().return?.();
+    assert.equal(closed, true);
+  });
+
+  it('an empty stream and a non-stream pass through', async () => {
+    const { ctx } = fakeContext(new FakeClock());
+    const empty = await firstChunk().wrap(scripted([streamOf([])]))(streamCall(), deployment, ctx);
+    assert.deepEqual(await drain(empty), []);
+  });
+});

@@ -1,0 +1,92 @@
+import type { CallContext } from '../core/context.js';
+import type { DeploymentPolicy, GatewayResult } from '../core/pipeline.js';
+import type { ChatChunk } from '../core/types.js';
+import { AttemptTimer } from '../resilience/attempt-timer.js';
+import type { DeploymentStates } from '../resilience/deployment-state.js';
+
+/**
+ * Bounds one upstream attempt by the deployment's three timeouts (first byte, stall, total; see
+ * `AttemptTimer`). The attempt runs on its own AbortSignal, aborted by the client's signal or by
+ * a timeout, so the upstream request is torn down either way; the caller gets an
+ * `upstream_timeout` whose message names the limit, as soon as the deadline passes, even if the
+ * provider is slow to notice the abort.
+ *
+ * @example composeDeployment(breaker(states), retry(states), timeout(states), firstChunk())(invokeProvider(providers))
+ */
+export function timeout(states: DeploymentStates): DeploymentPolicy {
+  return {
+    name: 'timeout',
+    wrap: (next) => async (call, deployment, ctx) => {
+      const limits = states.get(deployment).settings.timeouts;
+      const stream = call.kind === 'chat' && call.stream;
+      const controller = new AbortController();
+      const onAbort = (): void => controller.abort(ctx.signal.reason);
+      if (ctx.signal.aborted) onAbort();
+      else ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const timer = new AttemptTimer(ctx.clock, limits, deployment.id, controller, stream);
+      const done = (): void => {
+        timer.stop();
+        ctx.signal.removeEventListener('abort', onAbort);
+      };
+      const attemptCtx: CallContext = { ...ctx, signal: controller.signal };
+      let result: GatewayResult;
+      try {
+        const pending = next(call, deployment, attemptCtx);
+        pending.catch(() => undefined); // if the timer wins the race, the late rejection is expected
+        result = await Promise.race([pending, timer.expired]);
+      } catch (err) {
+        done();
+        throw err;
+      }
+      if (result.kind !== 'stream') {
+        done();
+        return result;
+      }
+      timer.streaming();
+      return { kind: 'stream', chunks: timedStream(result.chunks, timer, done) };
+    },
+  };
+}
+
+/** The stream, with each chunk raced against the timer; `done` runs once however it ends. */
+function timedStream(
+  source: AsyncIterable<ChatChunk>,
+  timer: AttemptTimer,
+  done: () => void,
+): AsyncIterable<ChatChunk> {
+  const iterator = source[Symbol.asyncIterator]();
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  const wrapped: AsyncIterableIterator<ChatChunk> = {
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      let step: IteratorResult<ChatChunk>;
+      timer.waiting();
+      try {
+        const pending = iterator.next();
+        pending.catch(() => undefined);
+        step = await Promise.race([pending, timer.expired]);
+      } catch (err) {
+        finish();
+        void iterator.return?.()?.catch(() => undefined);
+        throw err;
+      }
+      timer.received();
+      if (step.done) finish();
+      return step;
+    },
+    async return() {
+      finish();
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return wrapped;
+    },
+  };
+  return wrapped;
+}
