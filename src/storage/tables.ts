@@ -44,7 +44,39 @@ export interface RequestsTable {
   estimated: Generated<number>;
 }
 
+/** A budget created through the repository (migration 003); config budgets are not stored. */
+export interface BudgetsTable {
+  id: string;
+  scopeKind: 'global' | 'tenant' | 'feature' | 'key';
+  tenant: string | null;
+  feature: string | null;
+  keyId: string | null;
+  window: 'daily' | 'monthly' | 'total';
+  /** Integer micro-dollars. */
+  limitMicros: number;
+  action: 'hard' | 'soft' | 'downgrade';
+  downgradeTo: string | null;
+  /** JSON array of percentages. */
+  thresholds: string;
+  /** 0/1 */
+  failOpen: Generated<number>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One budget alert that fired: the primary key (budget, window, threshold) dedupes across replicas. */
+export interface BudgetAlertsTable {
+  budgetId: string;
+  windowKey: string;
+  threshold: number;
+  firedAt: number;
+  spentMicros: number;
+  limitMicros: number;
+}
+
 /** Every table the gateway keeps in SQL. Add new tables here along with their migration. */
 export interface Tables {
   requests: RequestsTable;
+  budgets: BudgetsTable;
+  budgetAlerts: BudgetAlertsTable;
 }
