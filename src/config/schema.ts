@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { budgetsConfigSchema } from '../accounting/budgets/budget-config.js';
+import { findCostIssues } from '../accounting/prices/check-pricing.js';
+import { deploymentPricingFields, pricesConfigSchema } from '../accounting/prices/price-schema.js';
 import { Secret } from './secret.js';
 
 /**
@@ -125,6 +128,8 @@ const deploymentSchema = z
     params: z.record(z.string(), z.unknown()).default({}),
     /** Parameters forced over the client's. */
     override: z.record(z.string(), z.unknown()).default({}),
+    /** How this deployment is priced when the table does not say (`price`, `priceAs` or `free`). */
+    ...deploymentPricingFields,
   })
   .strict();
 
@@ -192,6 +197,21 @@ const logSchema = z
   })
   .strict();
 
+const redisSchema = z
+  .object({
+    /** `redis://host:6379/0` or `rediss://…` (a password here is shown by `config check --print`; use `password`). */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+    password: secretSchema.optional(),
+    /** Prefix of every key Tollgate writes, so several deployments can share one Redis. */
+    keyPrefix: z.string().default('tollgate:'),
+    /** A command not answered within this time counts as Redis being down. */
+    commandTimeoutMs: z.number().int().positive().default(500),
+  })
+  .strict();
+
 export const vaultSchema = z
   .object({
     address: z.url(),
@@ -213,10 +233,17 @@ export const configSchema = z
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'), providerSchema).default({}),
     /** Model aliases: what clients send as `model` → where it is served. */
     models: z.record(z.string().min(1), aliasSchema).default({}),
+    /** Prices overriding and extending the bundled table: `<provider id or type>: { <model>: {...} }`. */
+    prices: pricesConfigSchema,
+    /** Budgets, their enforcement store and usage alerts. */
+    budgets: budgetsConfigSchema.prefault({}),
+    /** Shared state for several replicas (budgets today). */
+    redis: redisSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
     for (const issue of findUnknownProviders(config)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of findCostIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -258,3 +285,5 @@ export type MockScenarioInput = z.input<typeof mockScenarioSchema>;
 export type AliasConfig = z.infer<typeof aliasSchema>;
 export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
 export type VaultConfig = z.infer<typeof vaultSchema>;
+export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+export type RedisConfig = z.infer<typeof redisSchema>;
