@@ -19,8 +19,7 @@ const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdf
 const isAsciiAlnum = (code: number): boolean =>
   (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 /** ASCII punctuation except the apostrophe (which may belong to a contraction like `it's`). */
-const isAsciiPunct = (code: number): boolean =>
-  code > 32 && code < 127 && code !== 39 && !isAsciiAlnum(code);
+const isAsciiPunct = (code: number): boolean => code > 32 && code < 127 && code !== 39 && !isAsciiAlnum(code);
 
 /**
  * Where to cut a long run: between an ASCII letter or digit and a following punctuation

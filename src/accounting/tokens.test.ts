@@ -177,7 +177,7 @@ function reference(encoding: 'o200k' | 'cl100k', request: Fixture['request']): n
   const functions = (request.tools ?? []).map((t) => t.function) as never[];
   const choice = request.tool_choice;
   const function_call =
-    choice === 'none' ? 'none' : typeof choice === 'object' ? { name: choice.function.name } : undefined;
+    choice === 'none' ? ('none' as const) : typeof choice === 'object' ? { name: choice.function.name } : undefined;
   const chat = { messages, ...(functions.length ? { functions } : {}), ...(function_call ? { function_call } : {}) };
   // o200k: the model's public API; cl100k (gpt-4 has no function-calling spec there): the same rule, cl100k counts.
   if (encoding === 'o200k') return gpt4o.countChatCompletionTokens!(chat);
