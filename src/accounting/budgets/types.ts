@@ -136,18 +136,19 @@ export interface BudgetStore {
   /** Reserves `amountMicros` on every charge, unless a hard (or downgrade) budget would go past its limit. */
   reserve(request: ReserveRequest): Promise<ReserveOutcome>;
   /**
-   * Adds `extraMicros` to an existing reservation (a stream that needs more than it reserved),
-   * under the same all-or-nothing rule. Returns false when a hard budget has no room.
+   * Adds `extraMicros` to a reservation (a stream that needs more than it reserved), under the
+   * same all-or-nothing rule, and renews its time to live. A reservation that expired is
+   * recreated. `ok: false` when a hard budget has no room (nothing changes then).
    */
-  extend(id: string, extraMicros: number): Promise<{ ok: boolean; over: readonly string[] }>;
+  extend(id: string, extraMicros: number, charges: readonly BudgetCharge[], ttlMs: number): Promise<ReserveOutcome>;
   /**
    * Turns the reservation into spend: `actualMicros` is added to each charged budget's spend and
    * the reservation released. Idempotent by id: a second settle is a no-op. A settle without a
    * reservation (expired, or lost) still records the spend on `charges`.
    */
   settle(id: string, actualMicros: number, charges: readonly BudgetCharge[]): Promise<readonly BudgetStanding[]>;
-  /** Releases a reservation without spend (the call failed before costing anything). Idempotent. */
-  release(id: string): Promise<void>;
+  /** Releases a reservation without spend. Idempotent; a later `settle` still records its spend. */
+  release(id: string, charges: readonly BudgetCharge[]): Promise<void>;
   /** Sets a counter's settled spend unless it already exists (reseeding from the ledger). */
   seed(charge: BudgetCharge, spentMicros: number): Promise<void>;
   /** Current standing of one counter, or null if the store does not know it. */
