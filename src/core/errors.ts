@@ -83,6 +83,13 @@ export const ERRORS = {
     retryable: false,
     description: 'A hard budget would be exceeded; sent with `x-should-retry: false`.',
   },
+  budget_unavailable: {
+    status: 503,
+    type: 'api_error',
+    retryable: true,
+    description:
+      'A budget applies but its counter store (Redis) cannot be reached and the budget fails closed (`failOpen: false`, the default).',
+  },
   upstream_bad_request: {
     status: 400,
     type: 'invalid_request_error',
