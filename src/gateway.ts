@@ -8,6 +8,7 @@ import { GatewayError } from './core/errors.js';
 import { compose, composeDeployment, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
 import { parseChatRequest, parseEmbeddingRequest } from './core/validate-request.js';
+import { createCostControls, type CostControls } from './accounting/cost-controls.js';
 import { createLedger, type Ledger } from './accounting/ledger.js';
 import { ledgerObserver } from './accounting/ledger-observer.js';
 import { accessLog } from './observability/access-log.js';
@@ -48,6 +49,8 @@ export interface Gateway {
   readonly log: Logger;
   readonly models: ModelRegistry;
   readonly clock: Clock;
+  /** Prices, call pricing, budgets (reservations, SQL repository) and usage alerts. */
+  readonly costs: CostControls;
   /** The composed request pipeline. */
   readonly handle: Handler;
   /** A fresh context for one call; `signal` aborts the upstream request. */
@@ -100,14 +103,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     Object.entries(config.providers).map(([id, providerConfig]) => [id, createProvider(id, providerConfig, clock)]),
   );
   const models = new ModelRegistry(config.models);
+  const costs = await createCostControls({ config, models, database, ledger, clock, log });
 
   const observers: CallObserver[] = [
     accessLog(log),
     ...(ledger ? [ledgerObserver(ledger)] : []),
+    ...costs.observers,
     ...(options.observers ?? []),
   ];
   const perDeployment = composeDeployment()(invokeProvider(providers));
-  const handle = compose(settle(observers))(routeToDeployment(models, perDeployment));
+  const handle = compose(
+    settle(observers, { price: costs.price }),
+    costs.policy,
+  )(routeToDeployment(models, perDeployment));
 
   function createContext(alias: string, stream: boolean, callOptions: CallOptions = {}): CallContext {
     const requestId = callOptions.requestId ?? randomUUID();
@@ -146,6 +154,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     log,
     models,
     clock,
+    costs,
     handle,
     createContext,
     toCall,
@@ -180,6 +189,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
     close() {
       closed ??= (async () => {
+        await costs.close();
         if (ledger) await ledger.close();
         await Promise.allSettled([...providers.values()].map((p) => (p.close ? p.close() : Promise.resolve())));
         await database.close();

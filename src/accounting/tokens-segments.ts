@@ -38,14 +38,14 @@ function softCut(text: string, min: number, at: number): number {
  *
  * @example [...segments('a b')] // → [[0, 3]]
  */
-export function* segments(text: string): Generator<[number, number]> {
+export function* segments(text: string, size: number = SEGMENT): Generator<[number, number]> {
   let start = 0;
   let runStart = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (isSpace(code)) {
       // Not before a line break: a punctuation piece takes the newlines after it (`|\n`).
-      if (i - start >= SEGMENT && (code === 32 || code === 9) && !isSpace(text.charCodeAt(i - 1))) {
+      if (i - start >= size && (code === 32 || code === 9) && !isSpace(text.charCodeAt(i - 1))) {
         yield [start, i];
         start = i;
       }

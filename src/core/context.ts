@@ -45,6 +45,10 @@ export interface CallRecord {
   tags: string[];
   /** True when token counts were estimated locally rather than reported by the upstream. */
   estimated: boolean;
+  /** What the call cost in integer micro-dollars (priced at settle from the usage; 0 when nothing was billed). */
+  costMicros: number | null;
+  /** Version of the price table that priced it. */
+  priceVersion: string | null;
   /** Streamed output chunks that reached the client (for truncated-stream accounting). */
   chunks: number;
   /** Streamed text and tool-call arguments, kept to count tokens locally when the upstream reports no usage. */
@@ -85,6 +89,8 @@ export function newCallRecord(alias: string, stream: boolean): CallRecord {
     user: null,
     tags: [],
     estimated: false,
+    costMicros: null,
+    priceVersion: null,
     chunks: 0,
     outputParts: [],
   };

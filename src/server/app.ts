@@ -9,6 +9,7 @@ import { errorHeaders, fromFrameworkError } from './error-response.js';
 import { Lifecycle } from './lifecycle.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
+import { registerQuoteRoute } from './routes/quote.js';
 import { requestId } from './request-id.js';
 import { sendStream } from './stream-response.js';
 
@@ -127,6 +128,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
   });
 
   registerModelRoutes(app, gateway);
+  registerQuoteRoute(app, gateway);
   registerHealthRoutes(app, gateway, lifecycle);
   return { app, lifecycle };
 }

@@ -8,7 +8,11 @@ void describe('createSqlBudgetRepository (SQLite)', () => {
   void it('upserts a key budget from the CLI notation, reads it back, replaces it, deletes it', async () => {
     const database = await openDatabase({ url: 'sqlite::memory:' });
     let changes = 0;
-    const repo = createSqlBudgetRepository(database, { onChange: () => changes++ });
+    const repo = createSqlBudgetRepository(database, {
+      onChange: () => {
+        changes++;
+      },
+    });
     try {
       const created = await repo.upsert({ scope: { kind: 'key', keyId: 'k_123' }, ...parseBudgetSpec('50/month') });
       assert.deepEqual(created, {

@@ -6,7 +6,8 @@ import type { Budget, BudgetInput, BudgetRepository, BudgetScope } from './types
 
 /**
  * Budget definitions in SQL (`budgets`, migration 003), for SQLite and PostgreSQL alike.
- * `onChange` runs after every write (the gateway uses it to refresh its cached view at once).
+ * `onChange` runs (and is awaited) after every write: the gateway refreshes its view of budgets,
+ * so a budget written in this process applies to the very next call.
  *
  * @example
  * const budgets = createSqlBudgetRepository(database);
@@ -14,11 +15,13 @@ import type { Budget, BudgetInput, BudgetRepository, BudgetScope } from './types
  */
 export function createSqlBudgetRepository(
   database: Pick<Database, 'db'>,
-  options: { now?: () => number; onChange?: () => void } = {},
+  options: { now?: () => number; onChange?: () => void | Promise<void> } = {},
 ): BudgetRepository {
   const { db } = database;
   const now = options.now ?? Date.now;
-  const changed = (): void => options.onChange?.();
+  const changed = async (): Promise<void> => {
+    await options.onChange?.();
+  };
 
   return {
     async upsert(input: BudgetInput): Promise<Budget> {
@@ -30,7 +33,7 @@ export function createSqlBudgetRepository(
         .values({ ...values, createdAt: at })
         .onConflict((oc) => oc.column('id').doUpdateSet(values))
         .execute();
-      changed();
+      await changed();
       return budget;
     },
     async get(id) {
@@ -46,7 +49,7 @@ export function createSqlBudgetRepository(
     },
     async delete(id) {
       const result = await db.deleteFrom('budgets').where('id', '=', id).executeTakeFirst();
-      changed();
+      await changed();
       return Number(result.numDeletedRows) > 0;
     },
   };
