@@ -14,13 +14,16 @@ import { ledgerObserver } from './accounting/ledger-observer.js';
 import { accessLog } from './observability/access-log.js';
 import type { CallObserver } from './observability/call-summary.js';
 import { createLogger } from './observability/logger.js';
+import { authenticate } from './policies/authenticate.js';
 import { settle } from './policies/settle.js';
+import { stripTollgateFields } from './policies/strip-tollgate-fields.js';
 import { createProvider } from './providers/create-provider.js';
 import type { Provider } from './providers/types.js';
 import { invokeProvider } from './router/invoke-provider.js';
 import { ModelRegistry } from './router/model-registry.js';
 import { routeToDeployment } from './router/route.js';
 import { openDatabase, type Database } from './storage/database.js';
+import { createTenancy, type Tenancy } from './tenancy/index.js';
 
 export interface GatewayOptions {
   /** A validated config (from `loadConfig`) or a plain object validated here. */
@@ -36,6 +39,8 @@ export interface CallOptions {
   headers?: Record<string, string | string[] | undefined>;
   signal?: AbortSignal;
   principal?: Principal;
+  /** Establish the principal from `headers` (the virtual key), as the HTTP server does, instead of trusting `principal`. */
+  authenticate?: boolean;
 }
 
 export interface ReadinessReport {
@@ -51,6 +56,10 @@ export interface Gateway {
   readonly clock: Clock;
   /** Prices, call pricing, budgets (reservations, SQL repository) and usage alerts. */
   readonly costs: CostControls;
+  /** The SQL database (ledger, tenants, keys), migrated. */
+  readonly database: Database;
+  /** Tenants, virtual keys and authentication. */
+  readonly tenancy: Tenancy;
   /** The composed request pipeline. */
   readonly handle: Handler;
   /** A fresh context for one call; `signal` aborts the upstream request. */
@@ -99,6 +108,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       })
     : null;
 
+  const tenancy = await createTenancy(database, config, { clock, log });
+
   const providers = new Map<string, Provider>(
     Object.entries(config.providers).map(([id, providerConfig]) => [id, createProvider(id, providerConfig, clock)]),
   );
@@ -114,6 +125,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const perDeployment = composeDeployment()(invokeProvider(providers));
   const handle = compose(
     settle(observers, { price: costs.price }),
+    authenticate(tenancy.authenticator),
+    stripTollgateFields(),
     costs.policy,
   )(routeToDeployment(models, perDeployment));
 
@@ -122,6 +135,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     return {
       requestId,
       principal: callOptions.principal ?? ANONYMOUS,
+      authenticate: callOptions.authenticate === true,
       signal: callOptions.signal ?? new AbortController().signal,
       log,
       clock,
@@ -155,6 +169,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     models,
     clock,
     costs,
+    database,
+    tenancy,
     handle,
     createContext,
     toCall,
@@ -189,6 +205,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
     close() {
       closed ??= (async () => {
+        await tenancy.close();
         await costs.close();
         if (ledger) await ledger.close();
         await Promise.allSettled([...providers.values()].map((p) => (p.close ? p.close() : Promise.resolve())));

@@ -212,6 +212,27 @@ const redisSchema = z
   })
   .strict();
 
+const authSchema = z
+  .object({
+    /**
+     * `auto`: keys required once any exists, or when `server.host` is not loopback; `keys`: always
+     * required; `open`: calls without a Tollgate key run anonymously.
+     */
+    mode: z.enum(['auto', 'keys', 'open']).default('auto'),
+    /** How often each replica polls for key changes: a revocation reaches every replica within about this. */
+    refreshIntervalMs: z.number().int().min(50).max(60_000).default(250),
+    /** Virtual keys kept in memory per replica (least recently used dropped past it). */
+    cacheSize: z.number().int().positive().default(100_000),
+  })
+  .strict();
+
+const adminSchema = z
+  .object({
+    /** The admin API key (`/admin/v1`); the admin API is disabled without one. */
+    apiKey: secretSchema.optional(),
+  })
+  .strict();
+
 export const vaultSchema = z
   .object({
     address: z.url(),
@@ -228,6 +249,8 @@ export const configSchema = z
     log: logSchema.prefault({}),
     storage: storageSchema.prefault({}),
     ledger: ledgerSchema.prefault({}),
+    auth: authSchema.prefault({}),
+    admin: adminSchema.prefault({}),
     /** Read before anything else so `{vault: ...}` references can be resolved. */
     vault: vaultSchema.optional(),
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'), providerSchema).default({}),

@@ -9,6 +9,10 @@ export interface Principal {
   readonly keyId: string | null;
   /** Aliases this principal may use; `null` = all. */
   readonly allowedModels: readonly string[] | null;
+  /** The key's name (for logs), when a virtual key authenticated the call. */
+  readonly keyName?: string;
+  /** The key's stored rate limits (null = none), for the rate limiter. */
+  readonly rateLimits?: { readonly rpm: number | null; readonly tpm: number | null };
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ tenant: null, keyId: null, allowedModels: null });
@@ -59,6 +63,11 @@ export interface CallRecord {
 export interface CallContext {
   readonly requestId: string;
   principal: Principal;
+  /**
+   * True at the HTTP edge: the authenticate policy establishes `principal` from `headers`.
+   * Absent/false when the caller vouched for `principal` itself (library use).
+   */
+  readonly authenticate?: boolean;
   /** Aborts when the client disconnects or the gateway gives up; pass it to every I/O call. */
   readonly signal: AbortSignal;
   readonly log: Logger;

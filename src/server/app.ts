@@ -7,9 +7,11 @@ import { parseChatRequest, parseEmbeddingRequest } from '../core/validate-reques
 import type { Gateway } from '../gateway.js';
 import { errorHeaders, fromFrameworkError } from './error-response.js';
 import { Lifecycle } from './lifecycle.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerQuoteRoute } from './routes/quote.js';
+import { registerTenantUsageRoute } from './routes/tenant-usage.js';
 import { requestId } from './request-id.js';
 import { sendStream } from './stream-response.js';
 
@@ -87,6 +89,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
       requestId: req.id,
       headers: req.headers,
       signal: controller.signal,
+      authenticate: true,
     });
     attribute(ctx.record, call.request, req.headers);
     const res = reply.raw;
@@ -129,6 +132,8 @@ export function createHttpServer(gateway: Gateway): HttpServer {
 
   registerModelRoutes(app, gateway);
   registerQuoteRoute(app, gateway);
+  registerTenantUsageRoute(app, gateway);
+  registerAdminRoutes(app, gateway);
   registerHealthRoutes(app, gateway, lifecycle);
   return { app, lifecycle };
 }
