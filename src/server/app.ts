@@ -131,7 +131,8 @@ export function createHttpServer(gateway: Gateway): HttpServer {
   });
 
   registerModelRoutes(app, gateway);
-  registerQuoteRoute(app, gateway);
+  // The quote is a dry run for the caller's own key: authenticated like any /v1 call.
+  registerQuoteRoute(app, gateway, { principalOf: (req) => gateway.tenancy.authenticator.authenticate(req.headers) });
   registerTenantUsageRoute(app, gateway);
   registerAdminRoutes(app, gateway);
   registerHealthRoutes(app, gateway, lifecycle);

@@ -155,6 +155,17 @@ describe('tenancy end to end: virtual keys, the admin API, attribution and usage
     assert.match(await res.text(), /data: \[DONE\]/);
   });
 
+  it('the quote route authenticates like any /v1 call', async () => {
+    const quote = (headers: Record<string, string>) =>
+      fetch(`${gw.url}/v1/tollgate/quote`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
+      });
+    assert.equal((await quote({})).status, 401);
+    assert.equal((await quote({ authorization: `Bearer ${acmeKey}` })).status, 200);
+  });
+
   it('a tenant key on /admin gets 403; no key 401; the admin key 200', async () => {
     assert.equal((await admin('GET', '/keys', undefined, acmeKey)).status, 403);
     assert.equal((await admin('GET', '/usage', undefined, acmeKey)).status, 403);
@@ -247,26 +258,35 @@ describe('tenancy end to end: virtual keys, the admin API, attribution and usage
       const range = `from=${from}&to=${to}`;
       const truth = async (tenant?: string) => {
         const filter = tenant ? sql` and tenant = ${tenant}` : sql``;
-        const { rows } = await sql<{ requests: number; input: number; output: number }>`
-          select count(*) as requests, sum(input_tokens) as input, sum(output_tokens) as output
+        const { rows } = await sql<{ requests: number; input: number; output: number; cost: number }>`
+          select count(*) as requests, sum(input_tokens) as input, sum(output_tokens) as output,
+                 sum(cost_micros) as cost
           from requests where created_at >= ${from} and created_at < ${to}${filter}`.execute(gw.gateway.database.db);
-        return { requests: Number(rows[0]!.requests), input: Number(rows[0]!.input), output: Number(rows[0]!.output) };
+        const r = rows[0]!;
+        return { requests: Number(r.requests), input: Number(r.input), output: Number(r.output), cost: Number(r.cost) };
       };
       const totals = (json: any) => ({
         requests: json.totals.requests,
         input: json.totals.input_tokens,
         output: json.totals.output_tokens,
+        cost: json.totals.cost_micros,
       });
       const csvTotals = (csv: string) => {
         const [header, ...lines] = csv.trimEnd().split('\r\n');
         const col = (name: string) => header!.split(',').indexOf(name);
         const sum = (name: string) => lines.reduce((s, l) => s + Number(l.split(',')[col(name)]), 0);
-        return { requests: sum('requests'), input: sum('input_tokens'), output: sum('output_tokens') };
+        return {
+          requests: sum('requests'),
+          input: sum('input_tokens'),
+          output: sum('output_tokens'),
+          cost: sum('cost_micros'),
+        };
       };
 
       const acmeJson = JSON.parse((await usage(acmeKey, `?${range}&group_by=model,feature,user&interval=day`)).text);
       assert.deepEqual(totals(acmeJson), await truth('acme'));
       assert.ok(acmeJson.totals.requests >= 6);
+      assert.ok(acmeJson.totals.cost_micros > 0, 'calls are priced (the cost engineer fills cost_micros)');
       const acmeCsv = await usage(acmeKey, `?${range}&group_by=model,user`, 'text/csv');
       assert.match(acmeCsv.type, /^text\/csv/);
       assert.deepEqual(csvTotals(acmeCsv.text), await truth('acme'));
