@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createSqlBudgetRepository } from '../accounting/budgets/index.js';
 import { attachBudgets, budgetJson, parseBudgets } from '../tenancy/budgets.js';
 import { createKeyStore, DEFAULT_GRACE_MS } from '../tenancy/key-store.js';
 import { keyStatus, type ApiKeyInfo } from '../tenancy/types.js';
@@ -74,7 +75,11 @@ export function registerKeyCommands(program: Command): void {
           metadata,
           expiresAt: options.expires === undefined ? null : parseWhen(options.expires, Date.now(), '--expires'),
         });
-        const created = await attachBudgets(database, { kind: 'key', keyId: key.id }, budgets);
+        const created = await attachBudgets(
+          createSqlBudgetRepository(database),
+          { kind: 'key', keyId: key.id },
+          budgets,
+        );
         if (options.json)
           return console.log(JSON.stringify({ ...key, key: secret, budgets: created.map(budgetJson) }, null, 2));
         printIssued(

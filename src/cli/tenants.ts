@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createSqlBudgetRepository } from '../accounting/budgets/index.js';
 import { attachBudgets, budgetJson, parseBudgets } from '../tenancy/budgets.js';
 import { createKeyStore } from '../tenancy/key-store.js';
 import { collect, withStorage, type StorageOptions } from './open-storage.js';
@@ -28,7 +29,11 @@ export function registerTenantCommands(program: Command): void {
           id,
           ...(options.name ? { name: options.name } : {}),
         });
-        const created = await attachBudgets(database, { kind: 'tenant', tenant: tenant.id }, budgets);
+        const created = await attachBudgets(
+          createSqlBudgetRepository(database),
+          { kind: 'tenant', tenant: tenant.id },
+          budgets,
+        );
         if (options.json) {
           console.log(JSON.stringify({ ...tenant, budgets: created.map(budgetJson) }, null, 2));
           return;

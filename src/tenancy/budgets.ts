@@ -1,12 +1,11 @@
 import {
-  createSqlBudgetRepository,
   formatMicros,
   parseBudgetSpec,
   type Budget,
+  type BudgetRepository,
   type BudgetScope,
   type BudgetWindow,
 } from '../accounting/budgets/index.js';
-import type { Database } from '../storage/database.js';
 import { TenancyError } from './types.js';
 
 export interface BudgetSpec {
@@ -34,14 +33,16 @@ export function parseBudgets(specs: readonly string[]): BudgetSpec[] {
   return parsed;
 }
 
-/** Creates (or replaces) the hard budgets of a tenant or key in the cost engineer's budget repository. */
+/**
+ * Creates (or replaces) the hard budgets of a tenant or key in the budget repository: the
+ * gateway's own (`gateway.costs.repository`, applied on this replica at once) or, in the CLI, one
+ * over the database (replicas pick it up at their next budget refresh).
+ */
 export async function attachBudgets(
-  database: Pick<Database, 'db'>,
+  repository: BudgetRepository,
   scope: Extract<BudgetScope, { kind: 'tenant' | 'key' }>,
   budgets: readonly BudgetSpec[],
 ): Promise<Budget[]> {
-  if (budgets.length === 0) return [];
-  const repository = createSqlBudgetRepository(database);
   const created: Budget[] = [];
   for (const budget of budgets) created.push(await repository.upsert({ scope, ...budget }));
   return created;
@@ -49,10 +50,9 @@ export async function attachBudgets(
 
 /** The budgets of a tenant or key. */
 export async function budgetsOf(
-  database: Pick<Database, 'db'>,
+  repository: BudgetRepository,
   filter: { tenant: string } | { keyId: string },
 ): Promise<Budget[]> {
-  const repository = createSqlBudgetRepository(database);
   if ('keyId' in filter) return repository.list({ kind: 'key', keyId: filter.keyId });
   return repository.list({ kind: 'tenant', tenant: filter.tenant });
 }

@@ -166,6 +166,19 @@ describe('tenancy end to end: virtual keys, the admin API, attribution and usage
     assert.equal((await quote({ authorization: `Bearer ${acmeKey}` })).status, 200);
   });
 
+  it('a budget given when the key is created is enforced at once on this replica', async () => {
+    const created = await admin('POST', '/keys', { tenant: 'globex', name: 'broke', budget: '0/day' });
+    assert.equal(created.status, 201);
+    await assert.rejects(
+      client(created.body.key).chat.completions.create({ model: 'gpt-4o', messages }),
+      (err: unknown) => {
+        assert.ok(err instanceof OpenAI.APIError && err.status === 429, String(err));
+        assert.match(err.message, new RegExp(`key:${created.body.id}:daily`));
+        return true;
+      },
+    );
+  });
+
   it('a tenant key on /admin gets 403; no key 401; the admin key 200', async () => {
     assert.equal((await admin('GET', '/keys', undefined, acmeKey)).status, 403);
     assert.equal((await admin('GET', '/usage', undefined, acmeKey)).status, 403);

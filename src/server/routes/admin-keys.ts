@@ -74,7 +74,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, gateway: Gateway): 
         metadata: body.metadata ?? null,
         expiresAt: body.expires_at ?? null,
       });
-      const created = await attachBudgets(gateway.database, { kind: 'key', keyId: key.id }, budgets);
+      const created = await attachBudgets(gateway.costs.repository, { kind: 'key', keyId: key.id }, budgets);
       return reply.code(201).send({ ...keyJson(key, now()), key: secret, budgets: created.map(budgetJson) });
     })(),
   );
@@ -90,7 +90,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, gateway: Gateway): 
   app.get<Id>('/keys/:id', async (req) => {
     const key = await store.getKey(req.params.id);
     if (!key) throw new GatewayError('not_found', `No key with id ${req.params.id}.`);
-    const budgets = await budgetsOf(gateway.database, { keyId: key.id });
+    const budgets = await budgetsOf(gateway.costs.repository, { keyId: key.id });
     return { ...keyJson(key, now()), budgets: budgets.map(budgetJson) };
   });
 

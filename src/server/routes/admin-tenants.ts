@@ -28,7 +28,7 @@ export function registerAdminTenantRoutes(app: FastifyInstance, gateway: Gateway
         ...(body.name !== undefined ? { name: body.name } : {}),
         metadata: body.metadata ?? null,
       });
-      const created = await attachBudgets(gateway.database, { kind: 'tenant', tenant: tenant.id }, budgets);
+      const created = await attachBudgets(gateway.costs.repository, { kind: 'tenant', tenant: tenant.id }, budgets);
       return await reply.code(201).send({ ...tenantJson(tenant), budgets: created.map(budgetJson) });
     } catch (err) {
       throw toAdminError(err);
@@ -40,7 +40,7 @@ export function registerAdminTenantRoutes(app: FastifyInstance, gateway: Gateway
   app.get<{ Params: { id: string } }>('/tenants/:id', async (req) => {
     const tenant = await store.getTenant(req.params.id);
     if (!tenant) throw new GatewayError('not_found', `No tenant with id ${req.params.id}.`);
-    const budgets = await budgetsOf(gateway.database, { tenant: tenant.id });
+    const budgets = await budgetsOf(gateway.costs.repository, { tenant: tenant.id });
     return { ...tenantJson(tenant), budgets: budgets.map(budgetJson) };
   });
 }
