@@ -95,13 +95,14 @@ describe('revocation across replicas (two processes, one PostgreSQL schema)', ()
         // The CLI writes to the database directly; B hears of it the same way.
         const { id, key } = await adminCall('/keys', { tenant: 'acme', name: 'cli' });
         assert.equal(await call(b, key), 200);
-        const sent = performance.now();
         await run(process.execPath, [CLI, 'keys', 'revoke', id, '--config', config], { env: childEnv() });
-        const viaCli = await untilRefused(key, sent);
+        // Measured from the CLI's exit (its commit): its start-up is not propagation.
+        const viaCli = await untilRefused(key, performance.now());
 
-        const summary = `admin API → B: ${measured.map((ms) => ms.toFixed(0)).join(', ')} ms; CLI → B: ${viaCli.toFixed(0)} ms (CLI start-up included)`;
+        const summary = `admin API → B: ${measured.map((ms) => ms.toFixed(0)).join(', ')} ms; CLI → B: ${viaCli.toFixed(0)} ms after the CLI exited`;
         t.diagnostic(`revocation propagation: ${summary}`);
-        for (const ms of measured) assert.ok(ms <= LIMIT_MS, `revocation took ${ms.toFixed(0)} ms (limit ${LIMIT_MS})`);
+        for (const ms of [...measured, viaCli])
+          assert.ok(ms <= LIMIT_MS, `revocation took ${ms.toFixed(0)} ms (limit ${LIMIT_MS})`);
         passed = true;
       } finally {
         for (const proc of processes) proc.kill('SIGTERM');
