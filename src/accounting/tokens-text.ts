@@ -11,7 +11,8 @@ import { segments } from './tokens-segments.js';
  * - text is cut into segments (see `tokens-segments.ts`) so one BPE piece is never long;
  * - a `WorkBudget` caps the time one request may spend counting (default 3 ms). Past it, the
  *   rest is estimated from the ratio counted so far, and the upper bound (what a reservation
- *   uses) is the rest's UTF-8 byte length: a byte-level BPE token is at least one byte.
+ *   uses) is the rest's UTF-8 byte length (a byte-level BPE token is at least one byte), or
+ *   3 per UTF-16 unit past 256 K characters.
  */
 export type EncodingName = 'o200k_base' | 'cl100k_base';
 
@@ -112,9 +113,22 @@ export function countText(text: string, options: CountOptions = {}): TokenCount 
   const rest = text.length - position;
   return {
     tokens: tokens + Math.ceil(rest * budget.ratio()),
-    upperBound: tokens + bytes(text.slice(position)),
+    upperBound: tokens + restBound(text, position),
     exact,
   };
+}
+
+/** Past this many uncounted characters, their bound is 3 per UTF-16 unit (O(1)) rather than their exact UTF-8 length. */
+const EXACT_BYTES_LIMIT = 262_144;
+
+/**
+ * An upper bound of the tokens in `text` from `position` on: its UTF-8 byte length (a byte-level
+ * BPE token is at least one byte), or 3 per UTF-16 code unit when measuring would itself cost
+ * too much (no code unit takes more than 3 UTF-8 bytes).
+ */
+function restBound(text: string, position: number): number {
+  const rest = text.length - position;
+  return rest <= EXACT_BYTES_LIMIT ? bytes(text.slice(position)) : rest * 3;
 }
 
 /** The count of one text, as a number (exact within the default work budget). */

@@ -89,7 +89,8 @@ export class BudgetService {
       return {
         admitted: false,
         reason: 'exceeded',
-        over: over.filter((b) => b.action !== 'soft'),
+        // Hard budgets first: they are the ones that cannot be routed around.
+        over: over.filter((b) => b.action === 'hard').concat(over.filter((b) => b.action === 'downgrade')),
         standings: outcome.standings,
       };
     }
