@@ -85,7 +85,7 @@ void describe('budget policy', () => {
     const held = await service.store.standing(charge!);
     // gpt-4o: 100 output tokens at 10 µ$ = 1000, plus the prompt at 2.5 µ$ a token
     assert.equal(held?.spentMicros, 2_500, 'seeded from the ledger');
-    assert.ok(held!.reservedMicros > 1_000 && held!.reservedMicros < 1_100, `reserved ${held?.reservedMicros}`);
+    assert.ok(held.reservedMicros > 1_000 && held.reservedMicros < 1_100, `reserved ${held?.reservedMicros}`);
     ctx.record.costMicros = 420;
     settleBudgets(service)({ ...summarize(ctx), costMicros: 420 }, ctx);
     await service.drain();

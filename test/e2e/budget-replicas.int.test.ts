@@ -28,6 +28,7 @@ function replicaConfig(
     [
       `server: { port: ${port} }`,
       'log: { level: warn, format: json }',
+      `admin: { apiKey: ${ADMIN} }`,
       `storage: { url: "${pg.url}", schema: ${pg.schema} }`,
       'ledger: { flushIntervalMs: 50 }',
       `redis: { url: "${redis.url}", keyPrefix: "${redis.prefix}" }`,
@@ -58,10 +59,11 @@ async function hookReceiver() {
   };
 }
 
+const ADMIN = 'replicas-admin-key';
 const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Shared budgets, please.' }], max_tokens: 24 };
 
 void describe('budgets across two gateway processes sharing Redis and PostgreSQL', () => {
-  void it('200 concurrent calls against a hard budget that fits 50: spend ≤ budget on both replicas together, thresholds alert once', (t) =>
+  void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget on both replicas together, thresholds alert once', (t) =>
     withPostgresSchema(t, (pg) =>
       withRedis(t, async (redis) => {
         const dir = mkdtempSync(join(tmpdir(), 'tollgate-replicas-'));
@@ -98,22 +100,39 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
           ).json()) as { estimated_max_cost: { micros: number } };
           const max = quote.estimated_max_cost.micros;
           const limitMicros = 50 * max + Math.floor(max / 2);
+          // A key with a hard monthly budget, made on replica A; replica B learns both from the database.
+          const adminCall = (path: string, payload: unknown) =>
+            fetch(`${base[0]}/admin/v1${path}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+              body: JSON.stringify(payload),
+            }).then(async (res) => ({ status: res.status, body: (await res.json()) as { key: string; id: string } }));
+          assert.equal((await adminCall('/tenants', { id: 'acme' })).status, 201);
+          const usd = `${Math.floor(limitMicros / 1e6)}.${String(limitMicros % 1e6).padStart(6, '0')}`;
+          const created = await adminCall('/keys', { tenant: 'acme', budget: `${usd}/month` });
+          assert.equal(created.status, 201);
+          const keyId = created.body.id;
+          // Thresholds of 50% and 80% on the same key, to see each alert exactly once across replicas.
           const database = await openDatabase({ url: pg.url, schema: pg.schema });
           await createSqlBudgetRepository(database).upsert({
-            id: 'shared-hard',
-            scope: { kind: 'tenant', tenant: 'default' },
+            id: `key:${keyId}:monthly`,
+            scope: { kind: 'key', keyId },
             window: 'monthly',
             limitMicros,
             thresholds: [50, 80],
           });
           await database.close();
-          await new Promise((r) => setTimeout(r, 500)); // both replicas re-read SQL budgets every 100 ms
+          await new Promise((r) => setTimeout(r, 1_000)); // budgets refresh every 100 ms, keys every 250 ms
 
           const responses = await Promise.all(
             Array.from({ length: 200 }, (_, i) =>
               fetch(`${base[i % 2]}/v1/chat/completions`, {
                 method: 'POST',
-                headers: { 'content-type': 'application/json', 'x-request-id': `r-${i}` },
+                headers: {
+                  'content-type': 'application/json',
+                  'x-request-id': `r-${i}`,
+                  authorization: `Bearer ${created.body.key}`,
+                },
                 body: JSON.stringify(body),
               }).then(async (res) => ({
                 status: res.status,
@@ -139,15 +158,17 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
           await Promise.all(replicas.map((r) => r.exited));
 
           const { rows } = await admin(
-            `select outcome, status, error_code, cost_micros, price_version from "${pg.schema}".requests where request_id like 'r-%'`,
+            `select outcome, status, error_code, cost_micros, price_version, key_id from "${pg.schema}".requests where request_id like 'r-%'`,
           );
           const ledger = rows as {
             outcome: string;
             status: number;
             error_code: string | null;
             cost_micros: string | number;
+            key_id: string;
           }[];
           assert.equal(ledger.length, 200);
+          assert.ok(ledger.every((r) => r.key_id === keyId));
           assert.equal(ledger.filter((r) => r.outcome === 'ok' && r.status === 200).length, ok);
           assert.equal(ledger.filter((r) => r.error_code === 'budget_exceeded').length, refused.length);
           const spent = ledger.reduce((sum, r) => sum + Number(r.cost_micros ?? 0), 0);
@@ -155,7 +176,7 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
           assert.ok(spent >= limitMicros * 0.8, `spent ${spent} of ${limitMicros}: the 80% alert is due`);
 
           const alerts = hook.received
-            .filter((a) => a.budget.id === 'shared-hard')
+            .filter((a) => a.budget.id === `key:${keyId}:monthly`)
             .map((a) => a.threshold)
             .sort();
           assert.deepEqual(alerts, [50, 80], 'each threshold once, though both replicas crossed it');

@@ -14,6 +14,8 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 interface Row {
   request_id: string;
+  key_id: string | null;
+  tenant: string | null;
   status: number;
   outcome: string;
   error_code: string | null;
@@ -46,6 +48,13 @@ async function start(config: ConfigInput): Promise<{ gw: TestGateway; rows: () =
 }
 
 const messages = [{ role: 'user' as const, content: 'Tell me about budgets, briefly.' }];
+const ADMIN = 'admin-budget-test-key';
+/** Integer micro-dollars as the decimal dollars the budget notation takes (`3215` → `0.003215`). */
+const formatUsd = (micros: number): string => `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+const admin = async (url: string, path: string, body: unknown) => {
+  const res = await post(url, `/admin/v1${path}`, body, { authorization: `Bearer ${ADMIN}` });
+  return { status: res.status, body: await res.json() };
+};
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}${path}`, {
     method: 'POST',
@@ -63,29 +72,32 @@ async function quote(
 }
 
 void describe('budgets, end to end (one process, memory store)', () => {
-  void it('200 concurrent calls against a hard budget that fits 50: spend ≤ budget, exactly the admitted calls succeed', async () => {
+  void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget, exactly the admitted calls succeed', async () => {
     const { gw, rows } = await start({
+      admin: { apiKey: ADMIN },
       providers: { mock: { type: 'mock', scenario: { latencyMs: 1_500 } } },
       models: { 'gpt-4o-mini': { deployments: [{ provider: 'mock', model: 'gpt-4o-mini' }] } },
     });
     const body = { model: 'gpt-4o-mini', messages, max_tokens: 100 };
     const max = (await quote(gw.url, body)).estimated_max_cost.micros;
     const limitMicros = 50 * max + Math.floor(max / 2);
-    await gw.gateway.costs.repository.upsert({
-      id: 'default-monthly',
-      scope: { kind: 'tenant', tenant: 'default' },
-      window: 'monthly',
-      limitMicros,
-    });
+    // A virtual key created with its budget (`tollgate keys create --budget <usd>/month` does the same).
+    assert.equal((await admin(gw.url, '/tenants', { id: 'acme' })).status, 201);
+    const created = await admin(gw.url, '/keys', { tenant: 'acme', budget: `${formatUsd(limitMicros)}/month` });
+    assert.equal(created.status, 201);
+    const { key, id: keyId } = created.body as { key: string; id: string };
+    const budgetId = `key:${keyId}:monthly`;
 
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        post(gw.url, '/v1/chat/completions', body, { 'x-request-id': `c-${i}` }).then(async (res) => ({
-          status: res.status,
-          retry: res.headers.get('x-should-retry'),
-          budget: res.headers.get('x-tollgate-budget'),
-          body: (await res.json()) as { error?: { code: string; message: string } },
-        })),
+        post(gw.url, '/v1/chat/completions', body, { 'x-request-id': `c-${i}`, authorization: `Bearer ${key}` }).then(
+          async (res) => ({
+            status: res.status,
+            retry: res.headers.get('x-should-retry'),
+            budget: res.headers.get('x-tollgate-budget'),
+            body: (await res.json()) as { error?: { code: string; message: string } },
+          }),
+        ),
       ),
     );
     await gw.close();
@@ -97,14 +109,15 @@ void describe('budgets, end to end (one process, memory store)', () => {
     for (const r of refused) {
       assert.equal(r.body.error?.code, 'budget_exceeded');
       assert.equal(r.retry, 'false');
-      assert.equal(r.budget, 'default-monthly');
+      assert.equal(r.budget, budgetId);
       assert.match(
         r.body.error?.message ?? '',
-        /Budget "default-monthly" \(tenant default, monthly\) would be exceeded/,
+        new RegExp(`^Budget "${budgetId}" \\(key ${keyId}, monthly\\) would be exceeded`),
       );
     }
-    const ledger = rows();
+    const ledger = rows().filter((r) => r.request_id.startsWith('c-'));
     assert.equal(ledger.length, 200);
+    assert.ok(ledger.every((r) => r.key_id === keyId && r.tenant === 'acme'));
     assert.equal(ledger.filter((r) => r.outcome === 'ok' && r.status === 200).length, ok.length);
     assert.equal(ledger.filter((r) => r.error_code === 'budget_exceeded').length, refused.length);
     const spent = ledger.reduce((sum, r) => sum + (r.cost_micros ?? 0), 0);
