@@ -124,7 +124,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   ];
   const perDeployment = composeDeployment()(invokeProvider(providers));
   const handle = compose(
-    settle(observers, { price: costs.price }),
+    settle(observers, { price: (call, ctx) => costs.price(call, ctx) }),
     authenticate(tenancy.authenticator),
     stripTollgateFields(),
     costs.policy,
