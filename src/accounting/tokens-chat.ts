@@ -14,7 +14,7 @@ import { addCounts, countText, fixed, WorkBudget, type CountOptions, type TokenC
  *   models see, plus 9; minus 4 when there is a system message (whose content gains a trailing
  *   newline); `tool_choice: none` adds 1, a forced function its name plus 4.
  *
- * Residual error (documented in docs/configuration.md#token-counting): the tool rendering ignores
+ * Residual error (documented in README.md, "Cost and budgets"): the tool rendering ignores
  * JSON-Schema features the community format does not cover (`anyOf`, `$ref`, descriptions nested
  * two levels down, `strict`), several tool calls in one message are counted as separate
  * function calls, and image parts are counted by `imageTokens` (an estimate; the true figure

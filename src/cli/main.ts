@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, printableConfig } from '../config/load.js';
 import { startMockServer } from '../providers/mock/mock-server.js';
+import { registerBudgetCommands } from './budgets.js';
 import { registerKeyCommands } from './keys.js';
 import { CliError } from './open-storage.js';
 import { serve } from './serve.js';
@@ -55,6 +56,7 @@ program
 registerTenantCommands(program);
 registerKeyCommands(program);
 registerUsageCommand(program);
+registerBudgetCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
