@@ -1,7 +1,8 @@
-import { countText, type EncodingName } from './tokens-text.js';
+import { countText, WorkBudget, type EncodingName } from './tokens-text.js';
 import { segments } from './tokens-segments.js';
 
 /** Streamed text is committed in pieces of about this many characters. */
+const UNBOUNDED = new WorkBudget(Number.POSITIVE_INFINITY);
 const STREAM_SEGMENT = 64;
 
 /**
@@ -39,7 +40,8 @@ export class StreamTokenCounter {
     return this.committed + this.pendingTokens;
   }
 
+  /** Pieces are short (a segment of ~64 characters, or a run cut at 128), so no work budget is needed. */
   private count(text: string): number {
-    return countText(text, { encoding: this.encoding }).tokens;
+    return countText(text, { encoding: this.encoding, budget: UNBOUNDED }).tokens;
   }
 }
