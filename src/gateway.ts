@@ -8,12 +8,15 @@ import { GatewayError } from './core/errors.js';
 import { compose, composeDeployment, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
 import { parseChatRequest, parseEmbeddingRequest } from './core/validate-request.js';
+import { createCostControls, type CostControls } from './accounting/cost-controls.js';
 import { createLedger, type Ledger } from './accounting/ledger.js';
 import { ledgerObserver } from './accounting/ledger-observer.js';
 import { accessLog } from './observability/access-log.js';
 import type { CallObserver } from './observability/call-summary.js';
 import { createLogger } from './observability/logger.js';
+import { authenticate } from './policies/authenticate.js';
 import { settle } from './policies/settle.js';
+import { stripTollgateFields } from './policies/strip-tollgate-fields.js';
 import { createProvider } from './providers/create-provider.js';
 import type { Provider } from './providers/types.js';
 import { invokeProvider } from './router/invoke-provider.js';
@@ -27,6 +30,7 @@ import { firstChunk } from './policies/first-chunk.js';
 import { retry } from './policies/retry.js';
 import { timeout } from './policies/timeout.js';
 import { openDatabase, type Database } from './storage/database.js';
+import { createTenancy, type Tenancy } from './tenancy/index.js';
 
 export interface GatewayOptions {
   /** A validated config (from `loadConfig`) or a plain object validated here. */
@@ -44,6 +48,8 @@ export interface CallOptions {
   headers?: Record<string, string | string[] | undefined>;
   signal?: AbortSignal;
   principal?: Principal;
+  /** Establish the principal from `headers` (the virtual key), as the HTTP server does, instead of trusting `principal`. */
+  authenticate?: boolean;
 }
 
 export interface ReadinessReport {
@@ -59,6 +65,12 @@ export interface Gateway {
   /** Each deployment's breaker, retry budget and load (for `/health`). */
   readonly deployments: DeploymentStates;
   readonly clock: Clock;
+  /** Prices, call pricing, budgets (reservations, SQL repository) and usage alerts. */
+  readonly costs: CostControls;
+  /** The SQL database (ledger, tenants, keys), migrated. */
+  readonly database: Database;
+  /** Tenants, virtual keys and authentication. */
+  readonly tenancy: Tenancy;
   /** The composed request pipeline. */
   readonly handle: Handler;
   /** A fresh context for one call; `signal` aborts the upstream request. */
@@ -107,14 +119,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       })
     : null;
 
+  const tenancy = await createTenancy(database, config, { clock, log });
+
   const providers = new Map<string, Provider>(
     Object.entries(config.providers).map(([id, providerConfig]) => [id, createProvider(id, providerConfig, clock)]),
   );
   const models = new ModelRegistry(config.models);
+  const costs = await createCostControls({ config, models, database, ledger, clock, log });
 
   const observers: CallObserver[] = [
     accessLog(log),
     ...(ledger ? [ledgerObserver(ledger)] : []),
+    ...costs.observers,
     ...(options.observers ?? []),
   ];
   const deployments = new DeploymentStates(config, models, clock, log);
@@ -126,13 +142,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     firstChunk(),
   )(invokeProvider(providers));
   const route = routeToDeployment(models, perDeployment, { states: deployments, stale: options.staleAnswers });
-  const handle = compose(settle(observers))(route);
+  const handle = compose(
+    settle(observers, { price: (call, ctx) => costs.price(call, ctx) }),
+    authenticate(tenancy.authenticator),
+    stripTollgateFields(),
+    costs.policy,
+  )(route);
 
   function createContext(alias: string, stream: boolean, callOptions: CallOptions = {}): CallContext {
     const requestId = callOptions.requestId ?? randomUUID();
     return {
       requestId,
       principal: callOptions.principal ?? ANONYMOUS,
+      authenticate: callOptions.authenticate === true,
       signal: callOptions.signal ?? new AbortController().signal,
       log,
       clock,
@@ -166,6 +188,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     models,
     deployments,
     clock,
+    costs,
+    database,
+    tenancy,
     handle,
     createContext,
     toCall,
@@ -200,6 +225,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
     close() {
       closed ??= (async () => {
+        await tenancy.close();
+        await costs.close();
         if (ledger) await ledger.close();
         await Promise.allSettled([...providers.values()].map((p) => (p.close ? p.close() : Promise.resolve())));
         await database.close();

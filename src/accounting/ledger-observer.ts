@@ -28,6 +28,8 @@ export function ledgerObserver(ledger: Ledger): CallObserver {
       endUser: s.user,
       tags: s.tags,
       estimated: s.estimated,
+      costMicros: s.costMicros,
+      priceVersion: s.priceVersion,
     });
   };
 }

@@ -1,7 +1,12 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, printableConfig } from '../config/load.js';
 import { startMockServer } from '../providers/mock/mock-server.js';
+import { registerBudgetCommands } from './budgets.js';
+import { registerKeyCommands } from './keys.js';
+import { CliError } from './open-storage.js';
 import { serve } from './serve.js';
+import { registerTenantCommands } from './tenants.js';
+import { registerUsageCommand } from './usage.js';
 
 const program = new Command('tollgate').description('The production layer for LLM applications.').showHelpAfterError();
 
@@ -48,10 +53,19 @@ program
     process.once('SIGINT', stop);
   });
 
+registerTenantCommands(program);
+registerKeyCommands(program);
+registerUsageCommand(program);
+registerBudgetCommands(program);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
     process.exit(2);
+  }
+  if (err instanceof CliError) {
+    console.error(`error: ${err.message}`);
+    process.exit(1);
   }
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);

@@ -42,7 +42,7 @@ const ONE_MODEL = `
 providers:
   up: { type: mock }
 models:
-  chat: { deployments: [{ provider: up, model: m }] }
+  chat: { deployments: [{ provider: up, model: gpt-4o-mini }] }
 `;
 
 describe('loadConfig: finding the files', () => {
@@ -120,7 +120,7 @@ ledger:
 providers:
   up: { type: openai, apiKey: "\${DIGITS}", baseUrl: "https://\${UPSTREAM}/v1", headers: { x-literal: "$\${HOME}" } }
 models:
-  chat: { deployments: [{ provider: up, model: m }] }
+  chat: { deployments: [{ provider: up, model: gpt-4o-mini }] }
 `,
     );
     const env = { PORT_NUMBER: '8123', LEDGER: 'false', DIGITS: '12345', UPSTREAM: 'llm.internal' };
@@ -188,7 +188,7 @@ providers:
   up: { type: openai, apiKey: { env: NO_SUCH_KEY } }
   down: { type: openai, apiKey: { file: ./missing-key } }
 models:
-  chat: { deployments: [{ provider: up, model: m }] }
+  chat: { deployments: [{ provider: up, model: gpt-4o-mini }] }
 `,
     );
     const err = await failure(loadConfig({ path, env: {} }));
@@ -260,7 +260,7 @@ describe('secrets never show', () => {
 providers:
   up: { type: openai, apiKey: { file: ${keyFile} } }
 models:
-  chat: { deployments: [{ provider: up, model: m }] }
+  chat: { deployments: [{ provider: up, model: gpt-4o-mini }] }
 `,
     );
     const env = { DB_PASSWORD: 'pw-from-env-31d' };

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { budgetsConfigSchema } from '../accounting/budgets/budget-config.js';
+import { findCostIssues } from '../accounting/prices/check-pricing.js';
+import { deploymentPricingFields, pricesConfigSchema } from '../accounting/prices/price-schema.js';
 import { Secret } from './secret.js';
 import { aliasResilienceFields, deploymentResilienceFields, resilienceSchema } from './resilience-schema.js';
 
@@ -155,6 +158,8 @@ const deploymentSchema = z
     /** Parameters forced over the client's. */
     override: z.record(z.string(), z.unknown()).default({}),
     ...deploymentResilienceFields,
+    /** How this deployment is priced when the table does not say (`price`, `priceAs` or `free`). */
+    ...deploymentPricingFields,
   })
   .strict();
 
@@ -227,6 +232,42 @@ const logSchema = z
   })
   .strict();
 
+const redisSchema = z
+  .object({
+    /** `redis://host:6379/0` or `rediss://…` (a password here is shown by `config check --print`; use `password`). */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+    password: secretSchema.optional(),
+    /** Prefix of every key Tollgate writes, so several deployments can share one Redis. */
+    keyPrefix: z.string().default('tollgate:'),
+    /** A command not answered within this time counts as Redis being down. */
+    commandTimeoutMs: z.number().int().positive().default(500),
+  })
+  .strict();
+
+const authSchema = z
+  .object({
+    /**
+     * `auto`: keys required once any exists, or when `server.host` is not loopback; `keys`: always
+     * required; `open`: calls without a Tollgate key run anonymously.
+     */
+    mode: z.enum(['auto', 'keys', 'open']).default('auto'),
+    /** How often each replica polls for key changes: a revocation reaches every replica within about this. */
+    refreshIntervalMs: z.number().int().min(50).max(60_000).default(250),
+    /** Virtual keys kept in memory per replica (least recently used dropped past it). */
+    cacheSize: z.number().int().positive().default(100_000),
+  })
+  .strict();
+
+const adminSchema = z
+  .object({
+    /** The admin API key (`/admin/v1`); the admin API is disabled without one. */
+    apiKey: secretSchema.optional(),
+  })
+  .strict();
+
 export const vaultSchema = z
   .object({
     address: z.url(),
@@ -243,6 +284,8 @@ export const configSchema = z
     log: logSchema.prefault({}),
     storage: storageSchema.prefault({}),
     ledger: ledgerSchema.prefault({}),
+    auth: authSchema.prefault({}),
+    admin: adminSchema.prefault({}),
     /** Read before anything else so `{vault: ...}` references can be resolved. */
     vault: vaultSchema.optional(),
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'), providerSchema).default({}),
@@ -250,10 +293,17 @@ export const configSchema = z
     models: z.record(z.string().min(1), aliasSchema).default({}),
     /** Retry, breaker, fallback and balancing defaults for every alias (each may override). */
     resilience: resilienceSchema.prefault({}),
+    /** Prices overriding and extending the bundled table: `<provider id or type>: { <model>: {...} }`. */
+    prices: pricesConfigSchema,
+    /** Budgets, their enforcement store and usage alerts. */
+    budgets: budgetsConfigSchema.prefault({}),
+    /** Shared state for several replicas (budgets today). */
+    redis: redisSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
     for (const issue of findUnknownProviders(config)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of findCostIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -296,3 +346,5 @@ export type MockScenarioInput = z.input<typeof mockScenarioSchema>;
 export type AliasConfig = z.infer<typeof aliasSchema>;
 export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
 export type VaultConfig = z.infer<typeof vaultSchema>;
+export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+export type RedisConfig = z.infer<typeof redisSchema>;

@@ -9,6 +9,10 @@ export interface Principal {
   readonly keyId: string | null;
   /** Aliases this principal may use; `null` = all. */
   readonly allowedModels: readonly string[] | null;
+  /** The key's name (for logs), when a virtual key authenticated the call. */
+  readonly keyName?: string;
+  /** The key's stored rate limits (null = none), for the rate limiter. */
+  readonly rateLimits?: { readonly rpm: number | null; readonly tpm: number | null };
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ tenant: null, keyId: null, allowedModels: null });
@@ -50,6 +54,10 @@ export interface CallRecord {
   tags: string[];
   /** True when token counts were estimated locally rather than reported by the upstream. */
   estimated: boolean;
+  /** What the call cost in integer micro-dollars (priced at settle from the usage; 0 when nothing was billed). */
+  costMicros: number | null;
+  /** Version of the price table that priced it. */
+  priceVersion: string | null;
   /** Streamed output chunks that reached the client (for truncated-stream accounting). */
   chunks: number;
   /** Streamed text and tool-call arguments, kept to count tokens locally when the upstream reports no usage. */
@@ -60,6 +68,11 @@ export interface CallRecord {
 export interface CallContext {
   readonly requestId: string;
   principal: Principal;
+  /**
+   * True at the HTTP edge: the authenticate policy establishes `principal` from `headers`.
+   * Absent/false when the caller vouched for `principal` itself (library use).
+   */
+  readonly authenticate?: boolean;
   /** Aborts when the client disconnects or the gateway gives up; pass it to every I/O call. */
   readonly signal: AbortSignal;
   readonly log: Logger;
@@ -91,6 +104,8 @@ export function newCallRecord(alias: string, stream: boolean): CallRecord {
     user: null,
     tags: [],
     estimated: false,
+    costMicros: null,
+    priceVersion: null,
     chunks: 0,
     outputParts: [],
   };

@@ -33,7 +33,8 @@ export const ERRORS = {
     status: 401,
     type: 'authentication_error',
     retryable: false,
-    description: 'Missing, unknown, expired or revoked API key.',
+    description:
+      'Missing, unknown, expired or revoked API key (or a rotated key past its grace); sent with code `invalid_api_key`, as OpenAI does.',
   },
   forbidden: {
     status: 403,
@@ -59,6 +60,13 @@ export const ERRORS = {
     retryable: false,
     description: 'The route exists but not with this HTTP method.',
   },
+  conflict: {
+    status: 409,
+    type: 'invalid_request_error',
+    retryable: false,
+    description:
+      'Admin API: the object already exists (a tenant id) or is in a state that forbids the change (rotating a revoked key).',
+  },
   payload_too_large: {
     status: 413,
     type: 'invalid_request_error',
@@ -82,6 +90,13 @@ export const ERRORS = {
     type: 'insufficient_quota',
     retryable: false,
     description: 'A hard budget would be exceeded; sent with `x-should-retry: false`.',
+  },
+  budget_unavailable: {
+    status: 503,
+    type: 'api_error',
+    retryable: true,
+    description:
+      'A budget applies but its counter store (Redis) cannot be reached and the budget fails closed (`failOpen: false`, the default).',
   },
   upstream_bad_request: {
     status: 400,
@@ -146,6 +161,13 @@ export const ERRORS = {
     type: 'api_error',
     retryable: false,
     description: 'The client disconnected before the response was complete (ledger only; never sent).',
+  },
+  auth_unavailable: {
+    status: 503,
+    type: 'api_error',
+    retryable: true,
+    description:
+      'The key store could not be read to check an API key not yet in the cache (database down); keys already cached keep working.',
   },
   shutting_down: {
     status: 503,

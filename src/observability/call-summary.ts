@@ -30,6 +30,9 @@ export interface CallSummary {
   user: string | null;
   tags: string[];
   estimated: boolean;
+  /** Integer micro-dollars; null when the call was not priced (no pricing configured). */
+  costMicros: number | null;
+  priceVersion: string | null;
 }
 
 export type CallObserver = (summary: CallSummary, ctx: CallContext) => void;
@@ -62,6 +65,8 @@ export function summarize(ctx: CallContext): CallSummary {
     user: r.user,
     tags: r.tags,
     estimated: r.estimated,
+    costMicros: r.costMicros,
+    priceVersion: r.priceVersion,
   };
 }
 

@@ -6,14 +6,24 @@ import { summarize, type CallObserver } from '../observability/call-summary.js';
 import { isPreamble } from '../core/chunks.js';
 import { estimateMissingUsage } from '../accounting/estimate-usage.js';
 
+export interface SettleOptions {
+  /** Prices the finished call (sets `record.costMicros` and `record.priceVersion`) before the observers see it. */
+  price?: (call: GatewayCall, ctx: CallContext) => void;
+}
+
 /**
  * Outermost policy: sees every call end exactly once — response, error, stream completed,
  * stream cut, client gone — fills the call record and notifies the observers (ledger, access
  * log, ...). For streams it wraps the iterable; nothing is buffered.
  */
-export function settle(observers: readonly CallObserver[]): Policy {
+export function settle(observers: readonly CallObserver[], options: SettleOptions = {}): Policy {
   const finish = (call: GatewayCall, ctx: CallContext): void => {
     if (ctx.record.usage === null) estimateMissingUsage(call, ctx.record);
+    try {
+      options.price?.(call, ctx);
+    } catch (err) {
+      ctx.log.error({ err }, 'pricing the call failed');
+    }
     const summary = summarize(ctx);
     for (const observer of observers) {
       try {

@@ -8,8 +8,11 @@ import type { Gateway } from '../gateway.js';
 import { errorHeaders, fromFrameworkError } from './error-response.js';
 import { Lifecycle } from './lifecycle.js';
 import { registerAnthropicRoutes } from './routes/anthropic-messages.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
+import { registerQuoteRoute } from './routes/quote.js';
+import { registerTenantUsageRoute } from './routes/tenant-usage.js';
 import { requestId } from './request-id.js';
 import { sendStream } from './stream-response.js';
 import { openaiWire, type WireFormat } from './wire-format.js';
@@ -100,6 +103,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
       requestId: req.id,
       headers: requestHeaders,
       signal: controller.signal,
+      authenticate: true,
     });
     attribute(ctx.record, call.request, requestHeaders);
     const res = reply.raw;
@@ -147,6 +151,10 @@ export function createHttpServer(gateway: Gateway): HttpServer {
 
   registerAnthropicRoutes(app, { gateway, runCall, errorHandler });
   registerModelRoutes(app, gateway);
+  // The quote is a dry run for the caller's own key: authenticated like any /v1 call.
+  registerQuoteRoute(app, gateway, { principalOf: (req) => gateway.tenancy.authenticator.authenticate(req.headers) });
+  registerTenantUsageRoute(app, gateway);
+  registerAdminRoutes(app, gateway);
   registerHealthRoutes(app, gateway, lifecycle);
   return { app, lifecycle };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { openDatabase } from './database.js';
+import { migrationProvider } from './migrations.js';
 
 const request = {
   requestId: 'req_1',
@@ -66,7 +67,7 @@ void describe('openDatabase (SQLite)', () => {
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
       assert.deepEqual(
         rows.map((r) => r.name),
-        ['001_requests'],
+        Object.keys(await migrationProvider('sqlite').getMigrations()).sort(),
       );
       assert.equal((await second.db.selectFrom('requests').selectAll().execute()).length, 1);
     } finally {

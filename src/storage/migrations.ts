@@ -1,5 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { requests001 } from './migrations/001-requests.js';
+import { tenantsKeys002 } from './migrations/002-tenants-keys.js';
+import { budgets003 } from './migrations/003-budgets.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -14,6 +16,8 @@ export type SqlDialectName = 'sqlite' | 'postgres';
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001_requests': requests001(dialect),
+    '002_tenants_keys': tenantsKeys002(dialect),
+    '003_budgets': budgets003(dialect),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,12 +1,12 @@
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /** Never copied upstream, whatever the patterns say: the client's own credentials and hop-by-hop framing. */
-const NEVER = new Set(['authorization', 'x-api-key', 'host', 'content-length']);
+const NEVER = new Set(['authorization', 'x-api-key', 'api-key', 'host', 'content-length', 'cookie']);
 
 /**
  * Compiles a provider's `forwardHeaders` (exact names or `prefix*`) once. Returns null when
  * nothing is forwarded, so the hot path then copies nothing. The client's credentials
- * (`authorization`, `x-api-key`) are never forwarded: they are keys to this gateway.
+ * (`authorization`, `x-api-key`, `api-key`, cookies) are never forwarded: they are keys to this gateway.
  *
  * @example const forward = headerForwarder(['x-mock-*']);
  *   forward?.({ 'x-mock-hang': '1', 'x-api-key': 'k' }, { accept: 'application/json' })

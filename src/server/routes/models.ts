@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import type { ModelAlias } from '../../router/model-registry.js';
 
@@ -13,11 +14,20 @@ const toModel = (alias: ModelAlias) => ({
 
 /** `GET /v1/models`: the configured aliases, in OpenAI's list shape. */
 export function registerModelRoutes(app: FastifyInstance, gateway: Gateway): void {
+  const { authenticator } = gateway.tenancy;
   app.get('/v1/models', async (req, reply) => {
+    // A key limited to some aliases sees only those.
+    const { allowedModels } = await authenticator.authenticate(req.headers);
     reply.header('x-request-id', req.id);
-    return { object: 'list', data: gateway.models.list().map(toModel) };
+    const visible = gateway.models.list().filter((m) => allowedModels === null || allowedModels.includes(m.name));
+    return { object: 'list', data: visible.map(toModel) };
   });
   app.get<{ Params: { model: string } }>('/v1/models/:model', async (req, reply) => {
+    const { allowedModels } = await authenticator.authenticate(req.headers);
+    if (allowedModels !== null && !allowedModels.includes(req.params.model)) {
+      const message = `The model \`${req.params.model}\` does not exist or you do not have access to it.`;
+      throw new GatewayError('model_not_found', message, { param: 'model' });
+    }
     const alias = gateway.models.resolve(
       req.params.model,
       gateway.models.list().find((m) => m.name === req.params.model)?.type ?? 'chat',

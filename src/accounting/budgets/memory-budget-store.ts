@@ -1,0 +1,151 @@
+import { counterExpiry, counterId } from './windows.js';
+import type { BudgetCharge, BudgetStanding, BudgetStore, ReserveOutcome, ReserveRequest } from './types.js';
+
+interface Counter {
+  spent: number;
+  reserved: number;
+  /** Reservation id → its amount and expiry (epoch ms). */
+  holds: Map<string, { amount: number; expiresAt: number }>;
+  /** Epoch ms after which the counter is forgotten (0 = never). */
+  expiresAt: number;
+}
+
+/** How long a settled id is remembered, so a repeated settle is a no-op. */
+export const SETTLED_TTL_MS = 48 * 3_600_000;
+
+/**
+ * Budget counters in this process's memory: exact and fast, for a single replica. The same
+ * semantics as the Redis store (both pass `budget-store-contract.ts`); everything is synchronous
+ * inside, so each operation is atomic by construction.
+ *
+ * @example const store = createMemoryBudgetStore(); await store.reserve({ id, charges, amountMicros, ttlMs });
+ */
+export function createMemoryBudgetStore(now: () => number = Date.now): BudgetStore {
+  const counters = new Map<string, Counter>();
+  const reservations = new Map<string, number>(); // id → expiresAt
+  const settled = new Map<string, number>(); // id → expiresAt
+  let sweptAt = 0;
+
+  /** Forgets expired holds, settled ids, reservations and counters, at most once a second. */
+  function sweep(): void {
+    const t = now();
+    if (t - sweptAt < 1_000) return;
+    sweptAt = t;
+    for (const [id, at] of settled) if (at <= t) settled.delete(id);
+    for (const [id, at] of reservations) if (at <= t) reservations.delete(id);
+    for (const [key, counter] of counters) {
+      if (counter.expiresAt !== 0 && counter.expiresAt <= t) counters.delete(key);
+      else purge(counter, t);
+    }
+  }
+
+  function purge(counter: Counter, t: number): void {
+    for (const [id, hold] of counter.holds) {
+      if (hold.expiresAt <= t) {
+        counter.reserved -= hold.amount;
+        counter.holds.delete(id);
+      }
+    }
+  }
+
+  const standingOf = (charge: BudgetCharge, counter: Counter): BudgetStanding => ({
+    budgetId: charge.budget.id,
+    windowKey: charge.windowKey,
+    spentMicros: counter.spent,
+    reservedMicros: counter.reserved,
+    limitMicros: charge.budget.limitMicros,
+  });
+
+  function hold(
+    id: string,
+    amount: number,
+    charges: readonly BudgetCharge[],
+    ttlMs: number,
+    mode: 'new' | 'extend',
+  ): ReserveOutcome {
+    sweep();
+    const t = now();
+    const found = charges.map((c) => counters.get(counterId(c)));
+    const unseeded = charges.filter((_, i) => found[i] === undefined);
+    if (unseeded.length > 0) return { ok: false, unseeded };
+    const live = found as Counter[];
+    if (mode === 'new' && (reservations.get(id) ?? 0) > t) {
+      return { ok: true, standings: charges.map((c, i) => standingOf(c, live[i]!)), over: [] };
+    }
+    for (const counter of live) purge(counter, t);
+    const over: string[] = [];
+    let refused = false;
+    charges.forEach((charge, i) => {
+      const counter = live[i]!;
+      if (counter.spent + counter.reserved + amount <= charge.budget.limitMicros) return;
+      over.push(charge.budget.id);
+      if (charge.budget.action !== 'soft') refused = true;
+    });
+    if (refused) return { ok: false, standings: charges.map((c, i) => standingOf(c, live[i]!)), over };
+    const expiresAt = t + ttlMs;
+    for (const counter of live) {
+      const previous = counter.holds.get(id)?.amount ?? 0;
+      counter.holds.set(id, { amount: previous + amount, expiresAt });
+      counter.reserved += amount;
+    }
+    reservations.set(id, expiresAt);
+    return { ok: true, standings: charges.map((c, i) => standingOf(c, live[i]!)), over };
+  }
+
+  function drop(id: string, charges: readonly BudgetCharge[]): void {
+    for (const charge of charges) {
+      const counter = counters.get(counterId(charge));
+      const held = counter?.holds.get(id);
+      if (counter && held) {
+        counter.reserved -= held.amount;
+        counter.holds.delete(id);
+      }
+    }
+    reservations.delete(id);
+  }
+
+  return {
+    kind: 'memory',
+    async reserve(request: ReserveRequest) {
+      return hold(request.id, request.amountMicros, request.charges, request.ttlMs, 'new');
+    },
+    async extend(id, extraMicros, charges, ttlMs) {
+      return hold(id, extraMicros, charges, ttlMs, 'extend');
+    },
+    async settle(id, actualMicros, charges) {
+      sweep();
+      const t = now();
+      if ((settled.get(id) ?? 0) <= t) {
+        settled.set(id, t + SETTLED_TTL_MS);
+        drop(id, charges);
+        for (const charge of charges) {
+          const counter = counters.get(counterId(charge));
+          // A counter the store no longer knows is left unknown: it will be reseeded from the
+          // ledger, which has this call's row.
+          if (counter) counter.spent += actualMicros;
+        }
+      }
+      return charges.flatMap((charge) => {
+        const counter = counters.get(counterId(charge));
+        return counter ? [standingOf(charge, counter)] : [];
+      });
+    },
+    async release(id, charges) {
+      drop(id, charges);
+    },
+    async seed(charge, spentMicros) {
+      const key = counterId(charge);
+      if (!counters.has(key))
+        counters.set(key, { spent: spentMicros, reserved: 0, holds: new Map(), expiresAt: counterExpiry(charge) });
+    },
+    async standing(charge) {
+      const counter = counters.get(counterId(charge));
+      if (!counter) return null;
+      purge(counter, now());
+      return standingOf(charge, counter);
+    },
+    async close() {
+      counters.clear();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import type { GatewayCall } from '../core/pipeline.js';
+import type { ChatRequest, Deployment, EmbeddingRequest } from '../core/types.js';
+import { requestFor } from '../router/invoke-provider.js';
+import { costMicros } from './cost.js';
+import type { ModelPrice } from './prices/price-book.js';
+import { addCounts, countChatPrompt, countText, WorkBudget, type TokenCount } from './tokens.js';
+
+/** Input tokens are estimated with o200k_base for models without an exact local tokenizer (Anthropic): this much more, to stay an upper bound. */
+export const FOREIGN_TOKENIZER_MARGIN = 1.5;
+/** And this many more when tools are sent (providers wrap tool definitions in a system prompt of their own). */
+export const FOREIGN_TOOLS_OVERHEAD = 600;
+
+/** What a call may cost at most, before it runs: the amount a budget reserves. */
+export interface CostEstimate {
+  /** The prompt's count (exact, or estimated past the work budget). */
+  prompt: TokenCount;
+  /** Prompt tokens reserved: the count's upper bound, with the margin for a non-OpenAI tokenizer. */
+  promptTokensMax: number;
+  /** Output tokens reserved: `max_tokens` (or the model's limit) clamped to the model's limit, × `n`. */
+  outputTokensMax: number;
+  /** Integer micro-dollars: `promptTokensMax` at the dearest input price + `outputTokensMax` at the output price. */
+  maxCostMicros: number;
+  /** The input share of it, in pico-dollars (for stream metering). */
+  inputMaxPico: bigint;
+  price: ModelPrice;
+}
+
+export interface EstimateOptions {
+  /** Time allowed for exact counting (per call). */
+  countBudgetMs: number;
+  /** Output assumed for a model without a known limit when the client sets none. */
+  defaultMaxOutputTokens: number;
+}
+
+/**
+ * The most a call can cost on a deployment: a true upper bound for OpenAI models (exact token
+ * counts, `max_tokens` clamped to the model's output limit), and one with a margin for models
+ * whose tokenizer is not available locally.
+ *
+ * @example estimateCall(call, deployment, book.lookup('openai', 'gpt-4o-mini')!, { countBudgetMs: 3, defaultMaxOutputTokens: 16384 })
+ */
+export function estimateCall(
+  call: GatewayCall,
+  deployment: Deployment,
+  price: ModelPrice,
+  options: EstimateOptions,
+): CostEstimate {
+  const budget = new WorkBudget(options.countBudgetMs);
+  const encoding = price.encoding ?? 'o200k_base';
+  let prompt: TokenCount;
+  let outputTokensMax = 0;
+  let hasTools = false;
+  if (call.kind === 'chat') {
+    const upstream: ChatRequest = requestFor(call.request, deployment);
+    hasTools = (upstream.tools?.length ?? 0) > 0;
+    prompt = countChatPrompt(upstream, { encoding, budget, imageTokensMax: price.imageTokensMax });
+    outputTokensMax = maxOutputTokens(upstream, price, options.defaultMaxOutputTokens);
+  } else {
+    prompt = countEmbeddingInput(requestFor(call.request, deployment), encoding, budget);
+  }
+  const promptTokensMax =
+    price.encoding === null && !price.free
+      ? Math.ceil(prompt.upperBound * FOREIGN_TOKENIZER_MARGIN) + (hasTools ? FOREIGN_TOOLS_OVERHEAD : 0)
+      : prompt.upperBound;
+  const dearestInput = Math.max(price.input, price.cacheWrite, price.cachedInput);
+  const inputMaxPico = BigInt(promptTokensMax) * BigInt(dearestInput);
+  const maxCostMicros = costMicros(
+    { input: promptTokensMax, cachedInput: 0, cacheWrite: 0, output: outputTokensMax },
+    { ...price, input: dearestInput },
+  );
+  return { prompt, promptTokensMax, outputTokensMax, maxCostMicros, inputMaxPico, price };
+}
+
+/** `max_completion_tokens` / `max_tokens` clamped to the model's limit (the limit when unset), × `n`. */
+export function maxOutputTokens(request: ChatRequest, price: ModelPrice, fallback: number): number {
+  const limit = price.maxOutputTokens ?? fallback;
+  const asked = request.max_completion_tokens ?? request.max_tokens;
+  const perChoice = typeof asked === 'number' && asked >= 0 ? Math.min(Math.floor(asked), limit) : limit;
+  const n = typeof request.n === 'number' && request.n > 1 ? Math.floor(request.n) : 1;
+  return perChoice * n;
+}
+
+/**
+ * Output tokens a reservation of `amountMicros` still covers once the input's share is taken
+ * (Infinity when output is free).
+ */
+export function outputAllowance(amountMicros: number, estimate: CostEstimate): number {
+  if (estimate.price.output === 0) return Number.POSITIVE_INFINITY;
+  const left = BigInt(amountMicros) * 1_000_000n - estimate.inputMaxPico;
+  return left <= 0n ? 0 : Number(left / BigInt(estimate.price.output));
+}
+
+function countEmbeddingInput(
+  request: EmbeddingRequest,
+  encoding: 'o200k_base' | 'cl100k_base',
+  budget: WorkBudget,
+): TokenCount {
+  const input = request.input;
+  const items: unknown[] = Array.isArray(input) ? input : [input];
+  return addCounts(
+    ...items.map((item): TokenCount => {
+      if (typeof item === 'string') return countText(item, { encoding, budget });
+      if (typeof item === 'number') return { tokens: 1, upperBound: 1, exact: true };
+      const n = Array.isArray(item) ? item.length : 0;
+      return { tokens: n, upperBound: n, exact: true };
+    }),
+  );
+}

@@ -1,0 +1,155 @@
+import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
+import { segments } from './tokens-segments.js';
+
+/**
+ * Local token counting with gpt-tokenizer (the same token ids as tiktoken): o200k_base for the
+ * GPT-4o / 4.1 / 5 / o-series families, cl100k_base for GPT-4, GPT-3.5 and text-embedding-3.
+ * Used for pre-flight estimates (budget reservations, quotes) and where the upstream reported no
+ * usage; the upstream's own usage is always the billing truth.
+ *
+ * Counting is bounded twice, so hostile text cannot stall the event loop:
+ * - text is cut into segments (see `tokens-segments.ts`) so one BPE piece is never long;
+ * - a `WorkBudget` caps the time one request may spend counting (default 3 ms). Past it, the
+ *   rest is estimated from the ratio counted so far, and the upper bound (what a reservation
+ *   uses) is the rest's UTF-8 byte length (a byte-level BPE token is at least one byte), or
+ *   3 per UTF-16 unit past 256 K characters.
+ */
+export type EncodingName = 'o200k_base' | 'cl100k_base';
+
+export interface TokenCount {
+  /** Exact when `exact`; otherwise the best estimate. */
+  tokens: number;
+  /** Never below the true count (for the parts this module can see: text, not images or audio). */
+  upperBound: number;
+  /** False once any part was estimated (work budget spent, encoder not loaded, non-OpenAI model). */
+  exact: boolean;
+}
+
+/** Text that looks like a special token (`<|endoftext|>`) is counted as text, never refused. */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+
+type Counter = (text: string, options: typeof AS_TEXT) => number;
+const counters = new Map<EncodingName, Counter>([['o200k_base', countO200k]]);
+
+/**
+ * Loads an encoding (o200k_base is always loaded; cl100k_base costs ~70 MB and loads on demand).
+ * Until it is loaded, counts for it fall back to o200k_base and are marked inexact.
+ *
+ * @example await loadEncoding('cl100k_base');
+ */
+export async function loadEncoding(name: EncodingName): Promise<void> {
+  if (counters.has(name)) return;
+  const module = await import('gpt-tokenizer/encoding/cl100k_base');
+  counters.set(name, module.countTokens);
+}
+
+/** Default time one request may spend counting tokens exactly. */
+export const DEFAULT_COUNT_BUDGET_MS = 3;
+/** Tokens per character assumed for text estimated before anything was counted. */
+const DEFAULT_RATIO = 0.3;
+
+/**
+ * A per-request allowance of counting time, shared by every text of one request. Once spent,
+ * texts are estimated rather than counted.
+ *
+ * @example const budget = new WorkBudget(3); countText(prompt, { budget });
+ */
+export class WorkBudget {
+  private readonly deadline: number;
+  private countedChars = 0;
+  private countedTokens = 0;
+  spent = false;
+
+  constructor(ms: number = DEFAULT_COUNT_BUDGET_MS) {
+    this.deadline = performance.now() + ms;
+  }
+
+  /** Whether time is left; flips `spent` the first time it is not. */
+  check(): boolean {
+    if (!this.spent && performance.now() > this.deadline) this.spent = true;
+    return !this.spent;
+  }
+
+  record(chars: number, tokens: number): void {
+    this.countedChars += chars;
+    this.countedTokens += tokens;
+  }
+
+  /** Tokens per character seen so far (a default before anything was counted). */
+  ratio(): number {
+    return this.countedChars >= 256 ? this.countedTokens / this.countedChars : DEFAULT_RATIO;
+  }
+}
+
+export interface CountOptions {
+  encoding?: EncodingName;
+  /** Shared by every count of one request; a fresh 3 ms budget when omitted. */
+  budget?: WorkBudget;
+}
+
+/**
+ * Counts one text: exact while the work budget lasts, estimated after.
+ *
+ * @example countText('hello world') // → { tokens: 2, upperBound: 2, exact: true }
+ */
+export function countText(text: string, options: CountOptions = {}): TokenCount {
+  if (text.length === 0) return { tokens: 0, upperBound: 0, exact: true };
+  const encoding = options.encoding ?? 'o200k_base';
+  const budget = options.budget ?? new WorkBudget();
+  const counter = counters.get(encoding);
+  let exact = counter !== undefined;
+  const count = counter ?? countO200k;
+  let tokens = 0;
+  let position = 0;
+  for (const [start, end] of segments(text)) {
+    if (!budget.check()) break;
+    const n = count(text.slice(start, end), AS_TEXT);
+    budget.record(end - start, n);
+    tokens += n;
+    position = end;
+  }
+  if (position === text.length) return { tokens, upperBound: exact ? tokens : Math.max(tokens, bytes(text)), exact };
+  exact = false;
+  const rest = text.length - position;
+  return {
+    tokens: tokens + Math.ceil(rest * budget.ratio()),
+    upperBound: tokens + restBound(text, position),
+    exact,
+  };
+}
+
+/** Past this many uncounted characters, their bound is 3 per UTF-16 unit (O(1)) rather than their exact UTF-8 length. */
+const EXACT_BYTES_LIMIT = 262_144;
+
+/**
+ * An upper bound of the tokens in `text` from `position` on: its UTF-8 byte length (a byte-level
+ * BPE token is at least one byte), or 3 per UTF-16 code unit when measuring would itself cost
+ * too much (no code unit takes more than 3 UTF-8 bytes).
+ */
+function restBound(text: string, position: number): number {
+  const rest = text.length - position;
+  return rest <= EXACT_BYTES_LIMIT ? bytes(text.slice(position)) : rest * 3;
+}
+
+/** The count of one text, as a number (exact within the default work budget). */
+export function countTextTokens(text: string, options: CountOptions = {}): number {
+  return countText(text, options).tokens;
+}
+
+const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** Adds counts: exact only if all are. */
+export function addCounts(...counts: TokenCount[]): TokenCount {
+  let tokens = 0;
+  let upperBound = 0;
+  let exact = true;
+  for (const c of counts) {
+    tokens += c.tokens;
+    upperBound += c.upperBound;
+    exact &&= c.exact;
+  }
+  return { tokens, upperBound, exact };
+}
+
+/** A fixed number of tokens (framing overheads). */
+export const fixed = (n: number): TokenCount => ({ tokens: n, upperBound: n, exact: true });

@@ -1,0 +1,22 @@
+import type { Policy } from '../core/pipeline.js';
+import { authorizeModel, type Authenticator } from '../tenancy/authenticator.js';
+
+/**
+ * Establishes who is calling and whether they may use the model they asked for. At the HTTP edge
+ * (`ctx.authenticate`) the principal comes from the request's key (401 when it is missing or not
+ * valid); a library caller vouches for `ctx.principal` itself. Either way a key limited to some
+ * aliases gets 403 `forbidden` for any other. It runs inside `settle`, so refusals are logged and
+ * land in the ledger like any other outcome.
+ *
+ * @example compose(settle(observers), authenticate(authenticator), ...)(terminal)
+ */
+export function authenticate(authenticator: Authenticator): Policy {
+  return {
+    name: 'authenticate',
+    wrap: (next) => async (call, ctx) => {
+      if (ctx.authenticate === true) ctx.principal = await authenticator.authenticate(ctx.headers);
+      authorizeModel(ctx.principal, call.request.model);
+      return next(call, ctx);
+    },
+  };
+}

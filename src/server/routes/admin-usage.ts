@@ -1,0 +1,43 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseUsageParams, usageReportCsv, usageReportJson } from '../../accounting/usage-report-format.js';
+import { usageReport, type UsageQuery } from '../../accounting/usage-report.js';
+import type { Gateway } from '../../gateway.js';
+
+export type UsageRequest = FastifyRequest<{ Querystring: Record<string, string | undefined> }>;
+
+/** Whether the client asked for CSV (`format=csv`, or an Accept header preferring `text/csv`). */
+function wantsCsv(req: UsageRequest): boolean {
+  const format = req.query.format?.toLowerCase();
+  if (format === 'csv') return true;
+  if (format === 'json') return false;
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/csv') && !accept.startsWith('application/json');
+}
+
+/** Runs the report and replies in JSON or CSV. */
+export async function sendUsageReport(
+  gateway: Gateway,
+  req: UsageRequest,
+  reply: FastifyReply,
+  query: UsageQuery,
+): Promise<FastifyReply> {
+  const report = await usageReport(gateway.database, query);
+  if (!wantsCsv(req)) return reply.send(usageReportJson(report));
+  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="usage-${day(query.from)}-${day(query.to)}.csv"`)
+    .send(usageReportCsv(report));
+}
+
+/**
+ * `GET /admin/v1/usage?group_by=tenant,feature,model,key&from&to&interval=day&tenant=&key=&format=csv`:
+ * every tenant's usage (or one tenant's), aggregated from the ledger.
+ */
+export function registerAdminUsageRoutes(app: FastifyInstance, gateway: Gateway): void {
+  app.get('/usage', async (req: UsageRequest, reply) => {
+    const query = parseUsageParams(req.query, gateway.clock.wallNow());
+    const tenant = req.query.tenant;
+    return sendUsageReport(gateway, req, reply, tenant ? { ...query, tenant } : query);
+  });
+}

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createSqlBudgetRepository } from '../../src/accounting/budgets/budget-repository.js';
+import { openDatabase } from '../../src/storage/database.js';
+import { withPostgresSchema, admin } from '../helpers/postgres.js';
+import { childEnv, CLI, freePort, startProcess, waitForHttp, type RunningProcess } from '../helpers/process.js';
+import { withRedis } from '../helpers/redis.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** One replica's config: shared PostgreSQL schema and Redis prefix, in-process mock upstream. */
+function replicaConfig(
+  dir: string,
+  port: number,
+  pg: { url: string; schema: string },
+  redis: { url: string; prefix: string },
+  hook: string,
+): string {
+  const file = join(dir, `replica-${port}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `server: { port: ${port} }`,
+      'log: { level: warn, format: json }',
+      `admin: { apiKey: ${ADMIN} }`,
+      `storage: { url: "${pg.url}", schema: ${pg.schema} }`,
+      'ledger: { flushIntervalMs: 50 }',
+      `redis: { url: "${redis.url}", keyPrefix: "${redis.prefix}" }`,
+      'providers: { mock: { type: mock, scenario: { latencyMs: 1500 } } }',
+      'models: { gpt-4o-mini: { deployments: [{ provider: mock, model: gpt-4o-mini }] } }',
+      `budgets: { refreshIntervalMs: 100, alerts: { webhookUrl: "${hook}", backoffMs: 10 } }`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+async function hookReceiver() {
+  const received: { threshold: number; budget: { id: string } }[] = [];
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(data) as (typeof received)[number]);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const ADMIN = 'replicas-admin-key';
+const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Shared budgets, please.' }], max_tokens: 24 };
+
+void describe('budgets across two gateway processes sharing Redis and PostgreSQL', () => {
+  void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget on both replicas together, thresholds alert once', (t) =>
+    withPostgresSchema(t, (pg) =>
+      withRedis(t, async (redis) => {
+        const dir = mkdtempSync(join(tmpdir(), 'tollgate-replicas-'));
+        dirs.push(dir);
+        const hook = await hookReceiver();
+        const ports = [await freePort(), await freePort()];
+        const replicas: RunningProcess[] = ports.map((port) =>
+          startProcess(
+            process.execPath,
+            [
+              CLI,
+              'serve',
+              '--config',
+              replicaConfig(dir, port, pg, { url: redis.url, prefix: redis.prefix }, hook.url),
+            ],
+            {
+              env: childEnv(),
+            },
+          ),
+        );
+        try {
+          await Promise.all(
+            ports.map((port, i) => waitForHttp(`http://127.0.0.1:${port}/health/ready`, replicas[i]!, 60_000)),
+          );
+          const base = ports.map((port) => `http://127.0.0.1:${port}`);
+
+          // The most one call can cost, from a quote; the budget (in SQL, read by both replicas) fits 50.
+          const quote = (await (
+            await fetch(`${base[0]}/v1/tollgate/quote`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(body),
+            })
+          ).json()) as { estimated_max_cost: { micros: number } };
+          const max = quote.estimated_max_cost.micros;
+          const limitMicros = 50 * max + Math.floor(max / 2);
+          // A key with a hard monthly budget, made on replica A; replica B learns both from the database.
+          const adminCall = (path: string, payload: unknown) =>
+            fetch(`${base[0]}/admin/v1${path}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+              body: JSON.stringify(payload),
+            }).then(async (res) => ({ status: res.status, body: (await res.json()) as { key: string; id: string } }));
+          assert.equal((await adminCall('/tenants', { id: 'acme' })).status, 201);
+          const usd = `${Math.floor(limitMicros / 1e6)}.${String(limitMicros % 1e6).padStart(6, '0')}`;
+          const created = await adminCall('/keys', { tenant: 'acme', budget: `${usd}/month` });
+          assert.equal(created.status, 201);
+          const keyId = created.body.id;
+          // Thresholds of 50% and 80% on the same key, to see each alert exactly once across replicas.
+          const database = await openDatabase({ url: pg.url, schema: pg.schema });
+          await createSqlBudgetRepository(database).upsert({
+            id: `key:${keyId}:monthly`,
+            scope: { kind: 'key', keyId },
+            window: 'monthly',
+            limitMicros,
+            thresholds: [50, 80],
+          });
+          await database.close();
+          await new Promise((r) => setTimeout(r, 1_000)); // budgets refresh every 100 ms, keys every 250 ms
+
+          const responses = await Promise.all(
+            Array.from({ length: 200 }, (_, i) =>
+              fetch(`${base[i % 2]}/v1/chat/completions`, {
+                method: 'POST',
+                headers: {
+                  'content-type': 'application/json',
+                  'x-request-id': `r-${i}`,
+                  authorization: `Bearer ${created.body.key}`,
+                },
+                body: JSON.stringify(body),
+              }).then(async (res) => ({
+                status: res.status,
+                retry: res.headers.get('x-should-retry'),
+                code: ((await res.json()) as { error?: { code: string } }).error?.code,
+              })),
+            ),
+          );
+          const ok = responses.filter((r) => r.status === 200).length;
+          const refused = responses.filter((r) => r.status === 429);
+          assert.equal(ok + refused.length, 200, responses.map((r) => r.status).join(','));
+          assert.ok(ok >= 50 && ok <= 60, `admitted ${ok}`);
+          assert.ok(refused.every((r) => r.code === 'budget_exceeded' && r.retry === 'false'));
+          const admittedPerReplica = [0, 1].map(
+            (k) => responses.filter((r, i) => i % 2 === k && r.status === 200).length,
+          );
+          assert.ok(
+            admittedPerReplica.every((n) => n > 0),
+            `both replicas admitted calls: ${admittedPerReplica.join('/')}`,
+          );
+
+          for (const replica of replicas) replica.kill('SIGTERM');
+          await Promise.all(replicas.map((r) => r.exited));
+
+          const { rows } = await admin(
+            `select outcome, status, error_code, cost_micros, price_version, key_id from "${pg.schema}".requests where request_id like 'r-%'`,
+          );
+          const ledger = rows as {
+            outcome: string;
+            status: number;
+            error_code: string | null;
+            cost_micros: string | number;
+            key_id: string;
+          }[];
+          assert.equal(ledger.length, 200);
+          assert.ok(ledger.every((r) => r.key_id === keyId));
+          assert.equal(ledger.filter((r) => r.outcome === 'ok' && r.status === 200).length, ok);
+          assert.equal(ledger.filter((r) => r.error_code === 'budget_exceeded').length, refused.length);
+          const spent = ledger.reduce((sum, r) => sum + Number(r.cost_micros ?? 0), 0);
+          assert.ok(spent <= limitMicros, `spent ${spent} > ${limitMicros}`);
+          assert.ok(spent >= limitMicros * 0.8, `spent ${spent} of ${limitMicros}: the 80% alert is due`);
+
+          const alerts = hook.received
+            .filter((a) => a.budget.id === `key:${keyId}:monthly`)
+            .map((a) => a.threshold)
+            .sort();
+          assert.deepEqual(alerts, [50, 80], 'each threshold once, though both replicas crossed it');
+        } finally {
+          for (const replica of replicas) if (replica.child.exitCode === null) replica.kill('SIGKILL');
+          await hook.close();
+        }
+      }),
+    ));
+});
