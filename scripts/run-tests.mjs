@@ -27,7 +27,17 @@ if (selected.length === 0) {
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...selected],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-reporter=${reporter}`,
+    '--test-concurrency=2',
+    // A test that leaks a server or a timer must fail, not hold the suite open until CI's deadline.
+    '--test-force-exit',
+    '--test-timeout=180000',
+    ...selected,
+  ],
   { stdio: 'inherit', env: { ...process.env, TOLLGATE_LOG_LEVEL: process.env.TOLLGATE_LOG_LEVEL ?? 'silent' } },
 );
 process.exit(result.status ?? 1);

@@ -20,6 +20,7 @@ export interface AnthropicRig {
 export async function startAnthropicRig(): Promise<AnthropicRig> {
   const mock = await startMockServer({ port: 0 });
   const calls: AnthropicRig['calls'] = [];
+  // A gateway that refuses to start must not leave the mock holding the process open.
   const gw = await startTestGateway(
     {
       providers: {
@@ -29,11 +30,17 @@ export async function startAnthropicRig(): Promise<AnthropicRig> {
       models: {
         'gpt-4o-mini': { deployments: [{ provider: 'up', model: 'gpt-4o-mini' }] },
         'claude-sonnet': { deployments: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
-        'claude-embeddings': { type: 'embeddings', deployments: [{ provider: 'anthropic', model: 'claude-x' }] },
+        'claude-embeddings': {
+          type: 'embeddings',
+          deployments: [{ provider: 'anthropic', model: 'claude-x', free: true }],
+        },
       },
     },
     { observers: [(summary, ctx) => calls.push({ summary, headers: ctx.headers })] },
-  );
+  ).catch(async (err: unknown) => {
+    await mock.close();
+    throw err;
+  });
   return {
     mock,
     gw,
