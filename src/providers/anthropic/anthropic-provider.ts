@@ -111,7 +111,7 @@ async function* iterateEvents(
 ): AsyncGenerator<ChatChunk> {
   const decoder = createStreamDecoder(created);
   try {
-    for await (const sse of readSse(response.body)) {
+    for await (const sse of readSse(response.body, (e) => e.event === 'message_stop')) {
       let event: AnthropicStreamEvent;
       try {
         event = JSON.parse(sse.data) as AnthropicStreamEvent;

@@ -97,7 +97,7 @@ async function* iterateChunks(
 ): AsyncGenerator<ChatChunk> {
   let done = false;
   try {
-    for await (const event of readSse(response.body)) {
+    for await (const event of readSse(response.body, (e) => e.data === '[DONE]')) {
       if (event.data === '[DONE]') {
         done = true;
         return;
