@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import type { ConfigInput } from '../../config/schema.js';
-import { startTestGateway } from '../../../test/helpers/gateway.js';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createGateway } from '../../gateway.js';
+import { createHttpServer } from '../../server/app.js';
 
 const seconds = Number(process.argv[2] ?? 8);
 const connections = Number(process.argv[3] ?? 32);
@@ -48,12 +51,24 @@ async function load(url: string, durationS: number): Promise<{ latencies: number
 
 async function run(name: string, extra: Partial<ConfigInput>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
-  const gw = await startTestGateway({
-    storage: { url: `sqlite:${join(dir, 'ledger.db')}` },
-    providers: { mock: { type: 'mock' } },
-    models: { 'gpt-4o-mini': { deployments: [{ provider: 'mock', model: 'gpt-4o-mini' }] } },
-    ...extra,
+  const gateway = await createGateway({
+    config: {
+      storage: { url: `sqlite:${join(dir, 'ledger.db')}` },
+      providers: { mock: { type: 'mock' } },
+      models: { 'gpt-4o-mini': { deployments: [{ provider: 'mock', model: 'gpt-4o-mini' }] } },
+      ...extra,
+    },
+    logger: pino({ level: 'silent' }),
   });
+  const server = createHttpServer(gateway);
+  await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const gw = {
+    url: `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`,
+    close: async () => {
+      await server.app.close();
+      await gateway.close();
+    },
+  };
   try {
     await load(gw.url, 2); // warm-up
     const { latencies, errors } = await load(gw.url, seconds);
