@@ -23,7 +23,7 @@ import { usageCostMicros } from './cost.js';
 import type { EstimateOptions } from './cost-estimate.js';
 import type { Ledger } from './ledger.js';
 import { PriceBook, type ModelPrice } from './prices/price-book.js';
-import { loadEncoding } from './tokens.js';
+import { loadEncoding, warmUpCounting } from './tokens.js';
 
 /** Everything cost-related the gateway wires in: prices, pricing of finished calls, budgets and alerts. */
 export interface CostControls {
@@ -62,6 +62,7 @@ export async function createCostControls(options: CostControlsOptions): Promise<
   const prices = new PriceBook(undefined, config.prices);
   const byDeployment = resolvePrices(config, models, prices);
   for (const price of byDeployment.values()) if (price.encoding) await loadEncoding(price.encoding);
+  warmUpCounting();
   const priceOf = (deployment: Deployment): ModelPrice => {
     const price = byDeployment.get(deployment.id);
     if (!price) throw new Error(`deployment ${deployment.id} has no price (checked at start-up)`);

@@ -1,6 +1,7 @@
 import type { GatewayCall } from '../core/pipeline.js';
 import type { ChatRequest, Deployment, EmbeddingRequest } from '../core/types.js';
 import { requestFor } from '../router/invoke-provider.js';
+import type { ModelRegistry } from '../router/model-registry.js';
 import { costMicros } from './cost.js';
 import type { ModelPrice } from './prices/price-book.js';
 import { addCounts, countChatPrompt, countText, WorkBudget, type TokenCount } from './tokens.js';
@@ -69,6 +70,26 @@ export function estimateCall(
     { ...price, input: dearestInput },
   );
   return { prompt, promptTokensMax, outputTokensMax, maxCostMicros, inputMaxPico, price };
+}
+
+/**
+ * The estimate on the dearest of an alias's deployments: whichever one serves the call (fallback
+ * included), a reservation of its `maxCostMicros` covers it. Null for an unknown alias.
+ */
+export function estimateAlias(
+  call: GatewayCall,
+  models: ModelRegistry,
+  priceOf: (deployment: Deployment) => ModelPrice,
+  options: EstimateOptions,
+): (CostEstimate & { deployment: Deployment }) | null {
+  if (!models.has(call.request.model)) return null;
+  const alias = models.resolve(call.request.model, call.kind === 'embeddings' ? 'embeddings' : 'chat');
+  let dearest: (CostEstimate & { deployment: Deployment }) | null = null;
+  for (const deployment of alias.deployments) {
+    const estimate = estimateCall(call, deployment, priceOf(deployment), options);
+    if (!dearest || estimate.maxCostMicros > dearest.maxCostMicros) dearest = { ...estimate, deployment };
+  }
+  return dearest;
 }
 
 /** `max_completion_tokens` / `max_tokens` clamped to the model's limit (the limit when unset), × `n`. */

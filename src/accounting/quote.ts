@@ -1,7 +1,7 @@
 import { formatMicros } from './budgets/budget-spec.js';
 import type { Budget, BudgetStanding } from './budgets/types.js';
 import type { CostControls } from './cost-controls.js';
-import { estimateCall, type CostEstimate } from './cost-estimate.js';
+import { estimateAlias, type CostEstimate } from './cost-estimate.js';
 import type { Principal } from '../core/context.js';
 import type { GatewayCall } from '../core/pipeline.js';
 import type { ModelRegistry } from '../router/model-registry.js';
@@ -64,8 +64,8 @@ export async function quoteCall(
   costs: CostControls,
 ): Promise<Quote> {
   const alias = models.resolve(call.request.model, call.kind === 'embeddings' ? 'embeddings' : 'chat');
-  const deployment = alias.deployments[0]!;
-  const estimate = estimateCall(call, deployment, costs.priceOf(deployment), costs.estimate);
+  const estimate = estimateAlias(call, models, (d) => costs.priceOf(d), costs.estimate)!;
+  const deployment = estimate.deployment;
   const reasons: string[] = [];
   const allowed = subject.principal.allowedModels;
   if (allowed !== null && !allowed.includes(alias.name)) reasons.push(`this key may not use ${alias.name}`);

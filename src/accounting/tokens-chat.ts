@@ -1,6 +1,14 @@
 import { formatFunctionDefinitions, type ChatCompletionFunctionDefinition } from 'gpt-tokenizer/functionCalling';
 import type { ChatMessage, ChatRequest, ToolDefinition } from '../core/types.js';
-import { addCounts, countText, fixed, WorkBudget, type CountOptions, type TokenCount } from './tokens-text.js';
+import {
+  addCounts,
+  countText,
+  fixed,
+  loadedEncodings,
+  WorkBudget,
+  type CountOptions,
+  type TokenCount,
+} from './tokens-text.js';
 
 /**
  * Prompt tokens of a chat request by OpenAI's published and community-established framing rules
@@ -89,6 +97,33 @@ export function countChatPrompt(
     parts.push({ tokens: images * each, upperBound: images * Math.max(each, max), exact: false });
   }
   return addCounts(...parts);
+}
+
+/**
+ * Counts a small chat prompt (with a tool) a few times in every loaded encoding, unbounded, so
+ * the first requests after start-up do not spend their work budget on the encoder's and this
+ * module's lazy initialisation (~10 ms) and get estimates instead of exact counts.
+ */
+export function warmUpCounting(): void {
+  const request: Pick<ChatRequest, 'messages' | 'tools'> = {
+    messages: [
+      { role: 'system', content: 'Warm up.' },
+      { role: 'user', content: 'The quick brown fox, 0123456789, ¿qué?, 日本語, 👍 — {"a": [1, 2]}' },
+    ],
+    tools: [
+      {
+        type: 'function',
+        function: {
+          name: 'f',
+          description: 'd',
+          parameters: { type: 'object', properties: { x: { type: 'string' } } },
+        },
+      },
+    ],
+  };
+  for (const encoding of loadedEncodings())
+    for (let i = 0; i < 3; i++)
+      countChatPrompt(request, { encoding, budget: new WorkBudget(Number.POSITIVE_INFINITY) });
 }
 
 /** Prompt tokens of a conversation (no tools), as a number. */

@@ -37,6 +37,11 @@ const counters = new Map<EncodingName, Counter>([['o200k_base', countO200k]]);
  *
  * @example await loadEncoding('cl100k_base');
  */
+/** The encodings loaded so far. */
+export function loadedEncodings(): EncodingName[] {
+  return [...counters.keys()];
+}
+
 export async function loadEncoding(name: EncodingName): Promise<void> {
   if (counters.has(name)) return;
   const module = await import('gpt-tokenizer/encoding/cl100k_base');

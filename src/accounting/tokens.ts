@@ -14,4 +14,10 @@ export {
   type EncodingName,
   type TokenCount,
 } from './tokens-text.js';
-export { countChatPrompt, countChatPromptTokens, messageText, type ChatCountOptions } from './tokens-chat.js';
+export {
+  countChatPrompt,
+  countChatPromptTokens,
+  messageText,
+  warmUpCounting,
+  type ChatCountOptions,
+} from './tokens-chat.js';

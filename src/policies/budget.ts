@@ -4,7 +4,12 @@ import { formatMicros } from '../accounting/budgets/budget-spec.js';
 import type { Admission, BudgetService, Reservation } from '../accounting/budgets/budget-service.js';
 import type { Budget, BudgetStanding } from '../accounting/budgets/types.js';
 import { costMicros } from '../accounting/cost.js';
-import { estimateCall, outputAllowance, type CostEstimate, type EstimateOptions } from '../accounting/cost-estimate.js';
+import {
+  estimateAlias,
+  outputAllowance,
+  type CostEstimate,
+  type EstimateOptions,
+} from '../accounting/cost-estimate.js';
 import type { ModelPrice } from '../accounting/prices/price-book.js';
 import { StreamTokenCounter } from '../accounting/tokens-stream.js';
 import type { CallContext } from '../core/context.js';
@@ -46,12 +51,9 @@ const held = new WeakMap<CallContext, Held>();
 export function budgetPolicy(options: BudgetPolicyOptions): Policy {
   const { service, models, log } = options;
 
-  const estimateFor = (call: GatewayCall): CostEstimate | null => {
-    const type = call.kind === 'embeddings' ? 'embeddings' : 'chat';
-    if (!models.has(call.request.model)) return null; // routing reports model_not_found
-    const deployment = models.resolve(call.request.model, type).deployments[0];
-    return deployment ? estimateCall(call, deployment, options.priceOf(deployment), options.estimate) : null;
-  };
+  /** Routing reports an unknown alias (model_not_found); the budget policy lets it through. */
+  const estimateFor = (call: GatewayCall): CostEstimate | null =>
+    estimateAlias(call, models, options.priceOf, options.estimate);
 
   return {
     name: 'budget',

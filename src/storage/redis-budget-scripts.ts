@@ -7,8 +7,8 @@ import type { LuaScript } from './redis.js';
  * reservation expiry.
  *
  * Per counter (budget × window): a hash `C` with `spent`, `reserved` and one `r:<id>` field per
- * live reservation, and a sorted set `Z` of reservation ids by expiry (epoch ms). Per call: `R`
- * (the reservation exists) and `S` (it was settled: a repeat is a no-op).
+ * live reservation, and a sorted set `Z` of reservation ids by expiry (epoch ms). Per call: `R`,
+ * `held` while the reservation lives, then `settled` for a few minutes (a repeat is a no-op).
  */
 const script = (source: string): LuaScript => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 
@@ -73,15 +73,15 @@ for i = 1, n do
   local at = tonumber(ARGV[5 + (i - 1) * 3 + 3])
   if at > 0 then redis.call('PEXPIREAT', z, at) end
 end
-redis.call('SET', KEYS[1], '1', 'PX', ttl)
+redis.call('SET', KEYS[1], 'held', 'PX', ttl)
 return cjson.encode({ s = 'ok', st = standings(2, 2, n), over = over })`);
 
-/** KEYS: R, S, then C and Z per counter. ARGV: id, actual, settled ttl ms, n. */
+/** KEYS: R, then C and Z per counter. ARGV: id, actual, settled ttl ms, n. */
 export const SETTLE = script(`${STANDINGS}
 local id, n = ARGV[1], tonumber(ARGV[4])
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then
+if redis.call('GET', KEYS[1]) ~= 'settled' then
   for i = 1, n do
-    local c, z = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
+    local c, z = KEYS[2 * i], KEYS[2 * i + 1]
     local held = redis.call('HGET', c, 'r:' .. id)
     if held then
       redis.call('HINCRBY', c, 'reserved', -tonumber(held))
@@ -91,9 +91,9 @@ if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then
     -- A counter Redis lost stays unknown: it is reseeded from the ledger, which has this call.
     if redis.call('HEXISTS', c, 'spent') == 1 then redis.call('HINCRBY', c, 'spent', ARGV[2]) end
   end
-  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[1], 'settled', 'PX', ARGV[3])
 end
-return cjson.encode({ st = standings(3, 2, n) })`);
+return cjson.encode({ st = standings(2, 2, n) })`);
 
 /** KEYS: R, then C and Z per counter. ARGV: id, n. */
 export const RELEASE = script(`
@@ -107,7 +107,7 @@ for i = 1, n do
   end
   redis.call('ZREM', z, id)
 end
-redis.call('DEL', KEYS[1])
+if redis.call('GET', KEYS[1]) ~= 'settled' then redis.call('DEL', KEYS[1]) end
 return 1`);
 
 /** KEYS: C. ARGV: spent, counter expiry (epoch ms, 0 = none). */

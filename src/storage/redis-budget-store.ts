@@ -72,7 +72,7 @@ export function createRedisBudgetStore(redis: RedisConnection, prefix: string): 
     async settle(id, actualMicros, charges) {
       const reply = await run(
         SETTLE,
-        [reservation(id), `${prefix}settled:${id}`, ...counterKeys(charges)],
+        [reservation(id), ...counterKeys(charges)],
         [id, actualMicros, SETTLED_TTL_MS, charges.length],
       );
       return standings(charges, list(reply.st));

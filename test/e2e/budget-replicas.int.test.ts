@@ -144,7 +144,7 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
           const ok = responses.filter((r) => r.status === 200).length;
           const refused = responses.filter((r) => r.status === 429);
           assert.equal(ok + refused.length, 200, responses.map((r) => r.status).join(','));
-          assert.ok(ok >= 50 && ok <= 60, `admitted ${ok}`);
+          assert.ok(ok >= 50 && ok <= 52, `admitted ${ok}`);
           assert.ok(refused.every((r) => r.code === 'budget_exceeded' && r.retry === 'false'));
           const admittedPerReplica = [0, 1].map(
             (k) => responses.filter((r, i) => i % 2 === k && r.status === 200).length,
@@ -174,6 +174,9 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
           const spent = ledger.reduce((sum, r) => sum + Number(r.cost_micros ?? 0), 0);
           assert.ok(spent <= limitMicros, `spent ${spent} > ${limitMicros}`);
           assert.ok(spent >= limitMicros * 0.8, `spent ${spent} of ${limitMicros}: the 80% alert is due`);
+          t.diagnostic(
+            `admitted ${ok} of 200 (${admittedPerReplica.join(' + ')}); spent ${spent} of ${limitMicros} µ$`,
+          );
 
           const alerts = hook.received
             .filter((a) => a.budget.id === `key:${keyId}:monthly`)

@@ -72,13 +72,15 @@ async function quote(
 }
 
 void describe('budgets, end to end (one process, memory store)', () => {
-  void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget, exactly the admitted calls succeed', async () => {
+  void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget, exactly the admitted calls succeed', async (t) => {
     const { gw, rows } = await start({
       admin: { apiKey: ADMIN },
       providers: { mock: { type: 'mock', scenario: { latencyMs: 1_500 } } },
       models: { 'gpt-4o-mini': { deployments: [{ provider: 'mock', model: 'gpt-4o-mini' }] } },
     });
-    const body = { model: 'gpt-4o-mini', messages, max_tokens: 100 };
+    // max_tokens = what the mock writes (24): a settle frees (almost) nothing, so the admitted count
+    // does not depend on how fast the 200 requests arrive.
+    const body = { model: 'gpt-4o-mini', messages, max_tokens: 24 };
     const max = (await quote(gw.url, body)).estimated_max_cost.micros;
     const limitMicros = 50 * max + Math.floor(max / 2);
     // A virtual key created with its budget (`tollgate keys create --budget <usd>/month` does the same).
@@ -105,7 +107,7 @@ void describe('budgets, end to end (one process, memory store)', () => {
     const ok = responses.filter((r) => r.status === 200);
     const refused = responses.filter((r) => r.status === 429);
     assert.equal(ok.length + refused.length, 200, `unexpected statuses: ${responses.map((r) => r.status).join(',')}`);
-    assert.ok(ok.length >= 50 && ok.length <= 60, `admitted ${ok.length}`);
+    assert.ok(ok.length >= 50 && ok.length <= 52, `admitted ${ok.length}`);
     for (const r of refused) {
       assert.equal(r.body.error?.code, 'budget_exceeded');
       assert.equal(r.retry, 'false');
@@ -123,6 +125,7 @@ void describe('budgets, end to end (one process, memory store)', () => {
     const spent = ledger.reduce((sum, r) => sum + (r.cost_micros ?? 0), 0);
     assert.ok(spent <= limitMicros, `spent ${spent} > limit ${limitMicros}`);
     assert.ok(spent > 0);
+    t.diagnostic(`admitted ${ok.length} of 200; spent ${spent} of ${limitMicros} µ$`);
     assert.ok(ledger.every((r) => r.price_version !== null));
   });
 

@@ -50,6 +50,28 @@ void describe('BudgetAlerts', () => {
     }
   });
 
+  void it('a refusal by a hard budget counts as reaching 100% (once), with its own text', async () => {
+    const fired: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => fired.push(JSON.parse(line).msg as string) });
+    const claimed = new Set<string>();
+    const alerts = new BudgetAlerts({
+      claim: async (id, window, threshold) =>
+        !claimed.has(`${id}${window}${threshold}`) && !!claimed.add(`${id}${window}${threshold}`),
+      webhook: null,
+      clock: new FakeClock(),
+      log: logger,
+    });
+    const budgets = new Map([['acme', budget]]);
+    const nearlyFull = { ...standing(900), reservedMicros: 80 };
+    alerts.observe(budgets, [nearlyFull], new Set(['acme']));
+    alerts.observe(budgets, [nearlyFull], new Set(['acme']));
+    await alerts.close();
+    assert.deepEqual(fired.slice(-1), [
+      'Tollgate: budget "acme" (tenant acme, hard) is exhausted monthly window 2026-01: a call was refused with $0.00098 of $0.001 spent or reserved.',
+    ]);
+    assert.equal(fired.length, 3, '50, 80 (spent) and 100 (refused), each once');
+  });
+
   void it('forgets a threshold it could not record, and tries again on the next settle', async () => {
     let attempts = 0;
     const alerts = new BudgetAlerts({

@@ -9,6 +9,8 @@ import { postWebhook, type WebhookOptions } from './webhook.js';
 export interface BudgetAlert {
   type: 'budget.threshold';
   text: string;
+  /** True when a refused call (not the spend itself) took the budget to this threshold. */
+  refused: boolean;
   budget: { id: string; scope: BudgetScope; window: string; action: string; limitMicros: number; limitUsd: string };
   windowKey: string;
   threshold: number;
@@ -68,20 +70,38 @@ export class BudgetAlerts {
 
   constructor(private readonly options: BudgetAlertsOptions) {}
 
-  /** Checks standings after a settle (or a refusal); never throws, never blocks the caller. */
-  observe(budgets: ReadonlyMap<string, Budget>, standings: readonly BudgetStanding[]): void {
+  /**
+   * Checks standings after a settle, or after a refusal (`refused`: the budgets that refused the
+   * call). A hard budget refuses before its spend reaches 100% — the call's maximum would not
+   * fit — so a refusal fires the budget's highest threshold up to 100% as "exhausted": the alert
+   * that matters most.
+   * Never throws, never blocks the caller.
+   */
+  observe(
+    budgets: ReadonlyMap<string, Budget>,
+    standings: readonly BudgetStanding[],
+    refused: ReadonlySet<string> = NONE,
+  ): void {
     for (const standing of standings) {
       const budget = budgets.get(standing.budgetId);
       if (!budget) continue;
-      const percent = percentOf(standing);
+      const spent = percentOf(standing);
       for (const threshold of budget.thresholds) {
-        if (threshold > percent) break;
-        const key = `${budget.id}|${standing.windowKey}|${threshold}`;
-        if (this.seen.has(key)) continue;
-        this.seen.add(key);
-        this.track(this.fire(budget, standing, threshold, percent));
+        if (threshold > spent) break;
+        this.once(budget, standing, threshold, () => this.fire(budget, standing, threshold, spent, false));
       }
+      if (!refused.has(budget.id)) continue;
+      // Refused: the highest threshold up to 100% fires as "exhausted" (lower ones wait for the spend).
+      const top = budget.thresholds.filter((t) => t <= 100).at(-1);
+      if (top !== undefined) this.once(budget, standing, top, () => this.fire(budget, standing, top, spent, true));
     }
+  }
+
+  private once(budget: Budget, standing: BudgetStanding, threshold: number, fire: () => Promise<void>): void {
+    const key = `${budget.id}|${standing.windowKey}|${threshold}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.track(fire());
   }
 
   /** Resolves once every delivery started so far has finished (delivered or given up). */
@@ -94,7 +114,13 @@ export class BudgetAlerts {
     void promise.finally(() => this.pending.delete(promise));
   }
 
-  private async fire(budget: Budget, standing: BudgetStanding, threshold: number, percent: number): Promise<void> {
+  private async fire(
+    budget: Budget,
+    standing: BudgetStanding,
+    threshold: number,
+    percent: number,
+    refusal: boolean,
+  ): Promise<void> {
     const { log, clock } = this.options;
     try {
       if (!(await this.options.claim(budget.id, standing.windowKey, threshold, standing))) return;
@@ -104,7 +130,7 @@ export class BudgetAlerts {
       log.warn({ err, budget: budget.id, threshold }, 'budget alert: cannot record the alert; will retry');
       return;
     }
-    const alert = toAlert(budget, standing, threshold, percent, clock.wallNow());
+    const alert = toAlert(budget, standing, threshold, percent, clock.wallNow(), refusal);
     log.warn(
       {
         budget: budget.id,
@@ -119,6 +145,8 @@ export class BudgetAlerts {
   }
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 function percentOf(standing: BudgetStanding): number {
   if (standing.limitMicros === 0) return standing.spentMicros > 0 ? Number.POSITIVE_INFINITY : 0;
   return (standing.spentMicros * 100) / standing.limitMicros;
@@ -130,13 +158,17 @@ export function toAlert(
   threshold: number,
   percent: number,
   at: number,
+  refusal = false,
 ): BudgetAlert {
   const window = standing.windowKey === 'total' ? 'in total' : `${budget.window} window ${standing.windowKey.slice(1)}`;
+  const head = `Tollgate: budget "${budget.id}" (${describeScope(budget.scope)}, ${budget.action})`;
+  const used = formatMicros(standing.spentMicros + standing.reservedMicros);
   return {
     type: 'budget.threshold',
-    text:
-      `Tollgate: budget "${budget.id}" (${describeScope(budget.scope)}, ${budget.action}) reached ${threshold}% ` +
-      `${window}: ${formatMicros(standing.spentMicros)} of ${formatMicros(budget.limitMicros)}.`,
+    text: refusal
+      ? `${head} is exhausted ${window}: a call was refused with ${used} of ${formatMicros(budget.limitMicros)} spent or reserved.`
+      : `${head} reached ${threshold}% ${window}: ${formatMicros(standing.spentMicros)} of ${formatMicros(budget.limitMicros)}.`,
+    refused: refusal,
     budget: {
       id: budget.id,
       scope: budget.scope,

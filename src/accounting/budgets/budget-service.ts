@@ -85,7 +85,8 @@ export class BudgetService {
     const byId = new Map(charges.map((c) => [c.budget.id, c.budget]));
     const over = outcome.over.map((budgetId) => byId.get(budgetId)!);
     if (!outcome.ok) {
-      this.options.alerts?.observe(byId, outcome.standings);
+      const refusing = over.filter((b) => b.action !== 'soft').map((b) => b.id);
+      this.options.alerts?.observe(byId, outcome.standings, new Set(refusing));
       return {
         admitted: false,
         reason: 'exceeded',

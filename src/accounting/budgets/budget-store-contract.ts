@@ -112,6 +112,11 @@ export function budgetStoreContract(open: (t: TestContext) => Promise<BudgetStor
     );
     await store.settle('call', 120, [a!, b!]);
     assert.equal((await store.standing(a!))?.spentMicros, 120, 'a repeated settle is a no-op');
+    await store.release('call', [a!, b!]);
+    await store.settle('call', 120, [a!, b!]);
+    assert.equal((await store.standing(a!))?.spentMicros, 120, 'a release does not forget the settlement');
+    assert.equal((await reserve(store, 'call', [a!, b!], 300)).ok, true);
+    assert.equal((await store.standing(a!))?.reservedMicros, 0, 'a settled id cannot be reserved again');
   });
 
   test('settle without a reservation still records the spend; on an unknown counter it stays unknown', async (store) => {

@@ -10,8 +10,12 @@ interface Counter {
   expiresAt: number;
 }
 
-/** How long a settled id is remembered, so a repeated settle is a no-op. */
-export const SETTLED_TTL_MS = 48 * 3_600_000;
+/**
+ * How long a settled id is remembered, so a repeated settle (or reserve) of it is a no-op. The
+ * gateway settles each call once; this is a guard, kept short because the ids of all calls of
+ * the last few minutes are held (in Redis: one small key each).
+ */
+export const SETTLED_TTL_MS = 5 * 60_000;
 
 /**
  * Budget counters in this process's memory: exact and fast, for a single replica. The same
@@ -23,7 +27,8 @@ export const SETTLED_TTL_MS = 48 * 3_600_000;
 export function createMemoryBudgetStore(now: () => number = Date.now): BudgetStore {
   const counters = new Map<string, Counter>();
   const reservations = new Map<string, number>(); // id → expiresAt
-  const settled = new Map<string, number>(); // id → expiresAt
+  // id → expiresAt; insertion order is expiry order (one TTL), so expired ids are at the front.
+  const settled = new Map<string, number>();
   let sweptAt = 0;
 
   /** Forgets expired holds, settled ids, reservations and counters, at most once a second. */
@@ -31,7 +36,10 @@ export function createMemoryBudgetStore(now: () => number = Date.now): BudgetSto
     const t = now();
     if (t - sweptAt < 1_000) return;
     sweptAt = t;
-    for (const [id, at] of settled) if (at <= t) settled.delete(id);
+    for (const [id, at] of settled) {
+      if (at > t) break;
+      settled.delete(id);
+    }
     for (const [id, at] of reservations) if (at <= t) reservations.delete(id);
     for (const [key, counter] of counters) {
       if (counter.expiresAt !== 0 && counter.expiresAt <= t) counters.delete(key);
@@ -69,7 +77,7 @@ export function createMemoryBudgetStore(now: () => number = Date.now): BudgetSto
     const unseeded = charges.filter((_, i) => found[i] === undefined);
     if (unseeded.length > 0) return { ok: false, unseeded };
     const live = found as Counter[];
-    if (mode === 'new' && (reservations.get(id) ?? 0) > t) {
+    if (mode === 'new' && ((reservations.get(id) ?? 0) > t || (settled.get(id) ?? 0) > t)) {
       return { ok: true, standings: charges.map((c, i) => standingOf(c, live[i]!)), over: [] };
     }
     for (const counter of live) purge(counter, t);

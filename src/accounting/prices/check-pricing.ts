@@ -21,7 +21,11 @@ export interface CostCheckInput {
   >;
   prices: Readonly<Record<string, Readonly<Record<string, ModelPriceInput>>>>;
   ledger: { enabled: boolean };
-  budgets: { limits: readonly { id?: string | undefined; downgradeTo?: string | undefined; window: string }[] };
+  budgets: {
+    store: string;
+    limits: readonly { id?: string | undefined; downgradeTo?: string | undefined; window: string }[];
+  };
+  redis: { url?: string | undefined };
 }
 
 export interface CostIssue {
@@ -34,7 +38,8 @@ export interface CostIssue {
  * - a deployment whose model has no price (never a silent $0: say `price`, `priceAs` or `free`);
  * - more than one pricing field on one deployment, or a `priceAs` naming nothing;
  * - a budget downgrading to an alias that does not exist;
- * - budgets without the ledger (counters could not be rebuilt after a restart or a Redis loss).
+ * - budgets without the ledger (counters could not be rebuilt after a restart or a Redis loss),
+ *   or on Redis without a Redis URL.
  *
  * @example findCostIssues(config) // → [{ path: ['models', 'fast', 'deployments', 0], message: 'no price for model "llama-3" …' }]
  */
@@ -77,6 +82,8 @@ export function findCostIssues(config: CostCheckInput, book = new PriceBook(unde
         message: `unknown alias "${limit.downgradeTo}" (configured: ${Object.keys(config.models).join(', ') || 'none'})`,
       });
   });
+  if (config.budgets.store === 'redis' && !config.redis.url)
+    issues.push({ path: ['redis', 'url'], message: 'budgets.store is redis: set redis.url' });
   if (config.budgets.limits.length > 0 && !config.ledger.enabled)
     issues.push({
       path: ['ledger', 'enabled'],

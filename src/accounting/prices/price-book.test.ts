@@ -54,3 +54,32 @@ void describe('PriceBook', () => {
     assert.equal(book.forDeployment({ ...base, providerType: 'mock', model: 'mock-large' })?.key, 'free:mock');
   });
 });
+
+void describe('findCostIssues', () => {
+  void it('names unpriced models, bad downgrade targets, budgets without a ledger, redis without a URL', async () => {
+    const { findCostIssues } = await import('./check-pricing.js');
+    const issues = findCostIssues({
+      providers: { up: { type: 'openai' } },
+      models: {
+        a: { deployments: [{ provider: 'up', model: 'mystery-1' }] },
+        b: { deployments: [{ provider: 'up', model: 'gpt-4o', free: true, priceAs: 'openai/gpt-4o' }] },
+      },
+      prices: {},
+      ledger: { enabled: false },
+      budgets: { store: 'redis', limits: [{ window: 'daily', downgradeTo: 'nope' }] },
+      redis: {},
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path.join('.')),
+      [
+        'models.a.deployments.0',
+        'models.b.deployments.0',
+        'budgets.limits.0.downgradeTo',
+        'redis.url',
+        'ledger.enabled',
+      ],
+    );
+    assert.match(issues[0]!.message, /no price for model "mystery-1" \(provider up, type openai\)/);
+    assert.match(issues[1]!.message, /at most one of price, priceAs, free/);
+  });
+});
