@@ -180,6 +180,7 @@ describe('timeouts and cut streams over real sockets', () => {
       assert.equal(err.code, 'upstream_timeout');
       assert.match(err.message, /no first token within 400 ms \(timeouts\.firstByteMs\)/);
       assert.equal(err.headers.get('x-tollgate-timeout'), 'firstByteMs');
+      assert.equal(err.headers.get('x-tollgate-attempts'), '1', 'error responses say how many attempts were made too');
       return true;
     });
     const elapsed = performance.now() - started;
