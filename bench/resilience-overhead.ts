@@ -68,13 +68,16 @@ const providers = new Map<string, Provider>([
 ]);
 
 // The stack as built (the gateway's own composition, minus observers).
-const perDeployment = composeDeployment(
+// STACK=breaker,retry (any subset) measures part of the stack; default: all of it.
+const only = (process.env.STACK ?? '').split(',').filter(Boolean);
+const policies = [
   breaker(gateway.deployments),
   retry(gateway.deployments),
   attempt(gateway.deployments),
   timeout(gateway.deployments),
   firstChunk(),
-)(invokeProvider(providers));
+].filter((p) => only.length === 0 || only.includes(p.name));
+const perDeployment = composeDeployment(...policies)(invokeProvider(providers));
 const withStack = compose(settle([]))(
   routeToDeployment(gateway.models, perDeployment, { states: gateway.deployments }),
 );
@@ -182,10 +185,15 @@ await pools.stack.close();
 await pools.bare.close();
 
 const concurrent: Record<'stack' | 'bare', number[]> = { stack: [], bare: [] };
+const concurrentCpu: Record<'stack' | 'bare', number[]> = { stack: [], bare: [] };
 for (let round = 0; round < ROUNDS; round++) {
   const order: ('stack' | 'bare')[] = round % 2 === 0 ? ['stack', 'bare'] : ['bare', 'stack'];
-  for (const name of order)
+  for (const name of order) {
+    const cpu = process.cpuUsage();
     concurrent[name].push((CONCURRENT_N / (await run(variants[name].url, CONCURRENT_N, 32))) * 1_000);
+    const used = process.cpuUsage(cpu);
+    concurrentCpu[name].push((used.user + used.system) / CONCURRENT_N);
+  }
 }
 
 const pick = (name: 'stack' | 'bare', key: 'wall' | 'cpu'): number => median(sequential[name].map((b) => b[key]));
@@ -198,6 +206,7 @@ const [wallStack, wallBare, cpuStack, cpuBare] = [
 const rpsStack = median(concurrent.stack);
 const rpsBare = median(concurrent.bare);
 const pct = (a: number, b: number): string => `${((100 * (a - b)) / b).toFixed(1)} %`;
+console.log(`stack: ${policies.map((p) => p.name).join(' → ')}`);
 console.log(
   `resilience stack overhead on the happy path (loopback, one process, medians; ${sequential.stack.length} batches of ${BATCH})`,
 );
@@ -209,6 +218,10 @@ console.log(
 );
 console.log(
   `  c=32: bare ${rpsBare.toFixed(0)} req/s, stack ${rpsStack.toFixed(0)} req/s (${pct(rpsStack, rpsBare)}; ${ROUNDS} rounds of ${CONCURRENT_N})`,
+);
+const [cpu32Stack, cpu32Bare] = [median(concurrentCpu.stack), median(concurrentCpu.bare)];
+console.log(
+  `  c=32 CPU: bare ${cpu32Bare.toFixed(1)} µs/req, stack ${cpu32Stack.toFixed(1)} µs/req: +${(cpu32Stack - cpu32Bare).toFixed(1)} µs (${pct(cpu32Stack, cpu32Bare)})`,
 );
 
 await variants.stack.close();

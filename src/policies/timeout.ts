@@ -31,9 +31,7 @@ export function timeout(states: DeploymentStates): DeploymentPolicy {
       const attemptCtx: CallContext = { ...ctx, signal: controller.signal };
       let result: GatewayResult;
       try {
-        const pending = next(call, deployment, attemptCtx);
-        pending.catch(() => undefined); // if the timer wins the race, the late rejection is expected
-        result = await Promise.race([pending, timer.expired]);
+        result = await timer.race(next(call, deployment, attemptCtx));
       } catch (err) {
         done();
         throw err;
@@ -67,9 +65,7 @@ function timedStream(
       let step: IteratorResult<ChatChunk>;
       timer.waiting();
       try {
-        const pending = iterator.next();
-        pending.catch(() => undefined);
-        step = await Promise.race([pending, timer.expired]);
+        step = await timer.race(iterator.next());
       } catch (err) {
         finish();
         void iterator.return?.()?.catch(() => undefined);

@@ -13,20 +13,21 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * and overall (`totalMs`); 0 turns one off. The watchdog is set for the nearest deadline and,
  * if activity moved it meanwhile, set again for the rest, so a stream costs one timer rather
  * than one per chunk. When a deadline passes it aborts the attempt's controller with an
- * `upstream_timeout` naming the limit, and `expired` rejects with the same error.
+ * `upstream_timeout` naming the limit, and the wait in progress (`race`) rejects with the same error.
  *
  * The stall clock runs only while the consumer waits for the next chunk: a client that reads
  * slowly leaves chunks buffered upstream of us, which is not the upstream stalling (and must
  * not count against its circuit breaker).
  *
  * @example const timer = new AttemptTimer(clock, timeouts, 'gpt#0', controller, true);
- *   const first = await Promise.race([provider.call(), timer.expired]); timer.streaming();
- *   timer.waiting(); const next = await Promise.race([iterator.next(), timer.expired]); timer.received(); ... timer.stop();
+ *   const first = await timer.race(provider.call()); timer.streaming();
+ *   timer.waiting(); const next = await timer.race(iterator.next()); timer.received(); ... timer.stop();
  */
 export class AttemptTimer {
-  /** Rejects with the timeout error when a deadline passes; never resolves. */
-  readonly expired: Promise<never>;
-  private reject!: (error: GatewayError) => void;
+  /** The timeout error, once a deadline has passed. */
+  private error: GatewayError | null = null;
+  /** Rejects the wait in progress (see `race`), if any. */
+  private rejectWait: ((error: GatewayError) => void) | null = null;
   private readonly started: number;
   private phase: 'first' | 'stream' = 'first';
   /** While streaming: when the consumer started waiting for the next chunk, or null when it is not waiting. */
@@ -44,11 +45,34 @@ export class AttemptTimer {
     private readonly controller: AbortController,
     private readonly stream: boolean,
   ) {
-    this.expired = new Promise<never>((_resolve, reject) => (this.reject = reject));
-    this.expired.catch(() => undefined); // observed through races; never an unhandled rejection
     this.schedule = clock.schedule ? clock.schedule.bind(clock) : scheduleWithSleep(clock);
     this.started = clock.now();
     this.arm();
+  }
+
+  /**
+   * `pending`, unless a deadline passes first: then the timeout error, at once (even if the
+   * provider is slow to notice the abort). One wait at a time; nothing is left attached to
+   * a long-lived promise, so a long stream does not accumulate reactions.
+   */
+  race<T>(pending: Promise<T>): Promise<T> {
+    if (this.error) {
+      pending.catch(() => undefined);
+      return Promise.reject(this.error);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.rejectWait = reject;
+      pending.then(
+        (value) => {
+          this.rejectWait = null;
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.rejectWait = null;
+          reject(err);
+        },
+      );
+    });
   }
 
   /** The first byte arrived: from now on the stall limit applies while waiting for a chunk. */
@@ -129,8 +153,10 @@ export class AttemptTimer {
           : `${id}: the attempt took longer than ${ms} ms (timeouts.totalMs)`;
     const error = new GatewayError('upstream_timeout', message, { headers: { 'x-tollgate-timeout': limit } });
     this.stopped = true;
+    this.error = error;
     this.controller.abort(error);
-    this.reject(error);
+    this.rejectWait?.(error);
+    this.rejectWait = null;
   }
 }
 

@@ -150,6 +150,25 @@ describe('routeToDeployment', () => {
     assert.equal(ctx.responseHeaders['x-tollgate-deployment'], 'large');
   });
 
+  it('context length with no larger deployment left: the 400 itself, not a 503 or a degraded answer', async () => {
+    const tooLong = new GatewayError('context_length_exceeded', 'too long');
+    const { run, upstream } = setup(
+      {
+        degraded: { message: 'Busy.' },
+        deployments: [
+          { id: 'big', provider: 'mock', model: 'a', contextWindow: 128_000 },
+          { id: 'small', provider: 'other', model: 'b', contextWindow: 8_000 },
+        ],
+      },
+      { big: [tooLong], small: [okChat()] },
+    );
+    await assert.rejects(run().result, { code: 'context_length_exceeded' });
+    assert.deepEqual(
+      upstream.calls.map((c) => c.deployment),
+      ['big'],
+    );
+  });
+
   it('an open circuit takes a deployment out: no attempt, straight to the fallback', async () => {
     const { run, upstream, states, clock } = setup(two({ breaker: { consecutiveFailures: 1, openMs: 5_000 } }), {
       primary: [e500(), e500(), okChat('primary is back')],

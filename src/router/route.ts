@@ -28,7 +28,8 @@ export interface RouteOptions {
  * When every deployment failed or was skipped: a stale answer if one is found, else the alias's
  * degraded answer if configured, else `no_deployment_available` (503, retry-after) naming each
  * attempt — except for an alias with a single deployment that was tried, which keeps that
- * deployment's own error (a 429 stays a 429 with its retry-after).
+ * deployment's own error (a 429 stays a 429 with its retry-after), and for failures that are
+ * all the request's fault (context length with no larger deployment left), which keep theirs.
  *
  * Sets `x-tollgate-deployment` (on success) and `x-tollgate-attempts` (always).
  */
@@ -94,8 +95,15 @@ export function routeToDeployment(
     failures: DeploymentFailure[],
     degradedMessage: string | undefined,
   ): Promise<GatewayResult> {
-    const only = deployments === 1 && failures.length === 1 && !failures[0]!.skipped ? failures[0] : undefined;
-    const error = only ? only.error : exhaustedError(alias, failures, ctx);
+    const tried = failures.filter((f) => !f.skipped);
+    const last = tried.at(-1);
+    // A single deployment keeps its own error; so does a request no deployment can take (every
+    // failure not retryable, e.g. context length with no larger window): a 503 would invite a
+    // pointless retry, and a degraded answer would hide the client's mistake.
+    if (last && ((deployments === 1 && failures.length === 1) || tried.every((f) => !f.error.retryable))) {
+      throw last.error;
+    }
+    const error = exhaustedError(alias, failures, ctx);
     const staleAnswer = stale ? await stale.find(call, ctx) : null;
     const degraded = staleAnswer ?? (degradedMessage ? degradedAnswer(call, alias, degradedMessage, ctx) : null);
     if (!degraded) throw error;

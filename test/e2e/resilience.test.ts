@@ -180,6 +180,7 @@ describe('timeouts and cut streams over real sockets', () => {
       assert.equal(err.code, 'upstream_timeout');
       assert.match(err.message, /no first token within 400 ms \(timeouts\.firstByteMs\)/);
       assert.equal(err.headers.get('x-tollgate-timeout'), 'firstByteMs');
+      assert.equal(err.headers.get('x-tollgate-attempts'), '1', 'error responses say how many attempts were made too');
       return true;
     });
     const elapsed = performance.now() - started;
@@ -209,7 +210,9 @@ describe('timeouts and cut streams over real sockets', () => {
     );
     const silence = performance.now() - lastChunkAt;
     assert.equal(content, 3);
-    assert.ok(silence >= 290 && silence < 1_500, `cut ${silence.toFixed(0)} ms after the last chunk (limit 300)`);
+    // The gateway starts the stall clock when it asks for the next chunk, a little before the client sees the
+    // last one (client and gateway share this process), so the lower bound leaves room for that.
+    assert.ok(silence >= 200 && silence < 1_500, `cut ${silence.toFixed(0)} ms after the last chunk (limit 300)`);
   });
 
   it('cut after 5 chunks: the SDK sees the 5 chunks then raises; the ledger says truncated with the streamed tokens', async () => {
