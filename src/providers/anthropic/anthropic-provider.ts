@@ -8,9 +8,9 @@ import { fromAnthropicMessage } from '../../protocols/anthropic/convert-response
 import { createStreamDecoder } from '../../protocols/anthropic/convert-stream.js';
 import { statusForErrorType } from '../../protocols/anthropic/map-error.js';
 import type { AnthropicMessage, AnthropicStreamEvent } from '../../protocols/anthropic/wire.js';
-import { headerForwarder } from '../http/forward-headers.js';
 import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
+import { createJsonPost } from '../http/post-json.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
 
@@ -28,7 +28,6 @@ import type { Provider } from '../types.js';
  */
 export function createAnthropicProvider(id: string, config: AnthropicProviderConfig): Provider {
   const upstream = createUpstreamPool(config.baseUrl, config.timeouts, config.connections);
-  const path = `${upstream.pathPrefix}/v1/messages`;
   const baseHeaders: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'tollgate/0.1',
@@ -36,31 +35,10 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     ...config.headers,
   };
   if (config.apiKey) baseHeaders['x-api-key'] = config.apiKey.reveal();
-  const forward = headerForwarder(config.forwardHeaders);
   const options = { defaultMaxTokens: config.defaultMaxTokens };
 
-  async function post(payload: unknown, ctx: CallContext): Promise<Dispatcher.ResponseData> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await upstream.pool.request({
-        method: 'POST',
-        path,
-        headers: forward ? forward(ctx.headers, baseHeaders) : baseHeaders,
-        body: JSON.stringify(payload),
-        signal: ctx.signal,
-      });
-    } catch (err) {
-      throw mapTransportError(id, err, ctx.signal);
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    let text = '';
-    try {
-      text = await response.body.text();
-    } catch {
-      // the status is what matters; a broken error body is not worth a second error
-    }
-    throw mapUpstreamHttpError(id, response.statusCode, text, response.headers);
-  }
+  const postJson = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders);
+  const post = (payload: unknown, ctx: CallContext) => postJson('/v1/messages', payload, ctx);
 
   const created = (ctx: CallContext): number => Math.floor(ctx.clock.wallNow() / 1000);
 

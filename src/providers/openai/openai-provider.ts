@@ -3,9 +3,9 @@ import type { OpenAIProviderConfig } from '../../config/schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
-import { headerForwarder } from '../http/forward-headers.js';
-import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
+import { mapTransportError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
+import { createJsonPost } from '../http/post-json.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
 
@@ -21,30 +21,7 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
     ...config.headers,
   };
   if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey.reveal()}`;
-  const forward = headerForwarder(config.forwardHeaders);
-
-  async function post(path: string, payload: unknown, ctx: CallContext): Promise<Dispatcher.ResponseData> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await upstream.pool.request({
-        method: 'POST',
-        path: upstream.pathPrefix + path,
-        headers: forward ? forward(ctx.headers, baseHeaders) : baseHeaders,
-        body: JSON.stringify(payload),
-        signal: ctx.signal,
-      });
-    } catch (err) {
-      throw mapTransportError(id, err, ctx.signal);
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    let text = '';
-    try {
-      text = await response.body.text();
-    } catch {
-      // the error status is what matters; a broken error body is not worth a second error
-    }
-    throw mapUpstreamHttpError(id, response.statusCode, text, response.headers);
-  }
+  const post = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders);
 
   async function readJson<T>(response: Dispatcher.ResponseData, ctx: CallContext): Promise<T> {
     let text: string;

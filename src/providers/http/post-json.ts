@@ -1,0 +1,44 @@
+import type { Dispatcher } from 'undici';
+import type { CallContext } from '../../core/context.js';
+import { headerForwarder } from './forward-headers.js';
+import { mapTransportError, mapUpstreamHttpError } from './map-upstream-error.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+/** POSTs a JSON body upstream; resolves on 2xx (headers read), throws the mapped GatewayError otherwise. */
+export type JsonPost = (path: string, payload: unknown, ctx: CallContext) => Promise<Dispatcher.ResponseData>;
+
+/**
+ * The one upstream request path every HTTP provider uses: the pool, the provider's headers plus
+ * the client headers it forwards, the call's abort signal, and one error classification for
+ * transport failures and non-2xx answers.
+ */
+export function createJsonPost(
+  id: string,
+  upstream: UpstreamPool,
+  baseHeaders: Readonly<Record<string, string>>,
+  forwardHeaders: readonly string[],
+): JsonPost {
+  const forward = headerForwarder(forwardHeaders);
+  return async (path, payload, ctx) => {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await upstream.pool.request({
+        method: 'POST',
+        path: upstream.pathPrefix + path,
+        headers: forward ? forward(ctx.headers, baseHeaders) : baseHeaders,
+        body: JSON.stringify(payload),
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      throw mapTransportError(id, err, ctx.signal);
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) return response;
+    let text = '';
+    try {
+      text = await response.body.text();
+    } catch {
+      // the status is what matters; a broken error body is not worth a second error
+    }
+    throw mapUpstreamHttpError(id, response.statusCode, text, response.headers);
+  };
+}
