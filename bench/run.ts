@@ -531,13 +531,15 @@ function pinningNote(cfg: BenchConfig): string {
 async function main(): Promise<number> {
   const cfg = readConfig(process.argv.slice(2));
   if (cfg.profile) return profileMain(cfg);
-  const t0 = Date.now();
+  let startWaitS = 0;
   if (cfg.startQuietWaitS > 0) {
     const q = await waitQuiet(cfg.startQuietWaitS, 2000);
+    startWaitS = q.waitedS;
     log(
       `other jobs on this box: ${q.foreign.toFixed(2)} cores (waited ${q.waitedS.toFixed(0)} s for quiet, at most ${cfg.startQuietWaitS} s)`,
     );
   }
+  const t0 = Date.now();
   const e = await setup(cfg);
   log(`output ${e.out}; load generator ${cfg.loadgen}; upstream ${cfg.upstream}; ${pinningNote(cfg)}`);
   if (cfg.upstream !== 'canned') cfg.probePacedN = Math.min(cfg.probePacedN, 20);
@@ -614,7 +616,7 @@ async function main(): Promise<number> {
       idleRssMb,
       evidence: [
         ...ev.lines,
-        `Total wall time ${((Date.now() - t0) / 1000).toFixed(0)} s; Tollgate RSS at the end ${tollgateRssEnd?.toFixed(0) ?? '—'} MB.`,
+        `Total wall time ${((Date.now() - t0) / 1000).toFixed(0)} s (after ${startWaitS.toFixed(0)} s waiting for other jobs to go quiet); Tollgate RSS at the end ${tollgateRssEnd?.toFixed(0) ?? '—'} MB.`,
       ],
     };
     const md = markdown(meta, rows, probed, vs);

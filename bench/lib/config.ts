@@ -94,7 +94,7 @@ export function readConfig(argv: string[]): BenchConfig {
     reuseN: Math.round(num('BENCH_REUSE_N', 20)),
     loadgen: requested ?? (WRK_FOUND ? 'wrk' : 'autocannon'),
     upstream,
-    quietMaxWaitS: num('BENCH_QUIET_MAX_WAIT', quick ? 0 : 5),
+    quietMaxWaitS: num('BENCH_QUIET_MAX_WAIT', quick ? 0 : 2),
     startQuietWaitS: num('BENCH_START_QUIET_WAIT', quick ? 0 : 15),
     quietWindowMs: quick ? 250 : 500,
     loadgenCpu: twoCores ? (env.BENCH_LOADGEN_CPU ?? '0') : null,
@@ -106,6 +106,6 @@ export function readConfig(argv: string[]): BenchConfig {
     profileConc: Math.max(1, Math.round(num('BENCH_PROFILE_CONC', 32))),
     profileIntervalUs: Math.max(50, Math.round(num('BENCH_PROFILE_INTERVAL_US', 500))),
     noisyCores: num('BENCH_NOISY_CORES', 0.25),
-    maxRetries: Math.round(num('BENCH_MAX_RETRIES', quick ? 0 : 3)),
+    maxRetries: Math.round(num('BENCH_MAX_RETRIES', quick ? 0 : 2)),
   };
 }
