@@ -49,25 +49,8 @@ export async function writeFrame(res: ServerResponse, frame: string): Promise<vo
   await Promise.race([once(res, 'drain'), once(res, 'close')]);
 }
 
-export async function writeChunk(res: ServerResponse, chunk: ChatChunk): Promise<void> {
-  await writeFrame(res, sseData(chunk));
-}
-
-export function endWithDone(res: ServerResponse): void {
-  if (!res.writableEnded) res.end(DONE);
-}
-
 /** Ends an open stream with its last frame (the format's `done()` or `error()`). */
 export function endWith(res: ServerResponse, frame: string): void {
   if (res.writableEnded || res.destroyed) return;
   res.end(frame);
-}
-
-/**
- * Ends a stream that failed after its first byte: a typed in-band error event (the official
- * SDKs raise on it), never a silent clean end.
- */
-export function endWithError(res: ServerResponse, error: GatewayError): void {
-  if (res.writableEnded || res.destroyed) return;
-  res.end(sseData(error.toJSON()));
 }

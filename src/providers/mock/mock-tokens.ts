@@ -1,4 +1,7 @@
+import { messageText } from '../../accounting/tokens.js';
 import type { ChatMessage } from '../../core/types.js';
+
+export { messageText };
 
 /**
  * Token counting for the mock's usage numbers, with gpt-tokenizer: o200k_base (the GPT-4o
@@ -68,16 +71,4 @@ export function toTokenizerMessages(messages: readonly ChatMessage[]): Tokenizer
     if (typeof message.name === 'string') flat.name = message.name;
     return flat;
   });
-}
-
-/** The plain text of a message's content (text parts joined by newlines). */
-export function messageText(message: ChatMessage): string {
-  const { content } = message;
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  const texts: string[] = [];
-  for (const part of content) {
-    if (part.type === 'text' && typeof part.text === 'string') texts.push(part.text);
-  }
-  return texts.join('\n');
 }
