@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { configSchema, type Config, type ConfigInput } from './config/schema.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { attribute } from './core/attribution.js';
-import { ANONYMOUS, newCallRecord, type CallContext, type Principal } from './core/context.js';
+import { ANONYMOUS, newCallId, newCallRecord, type CallContext, type Principal } from './core/context.js';
 import { GatewayError } from './core/errors.js';
 import { compose, composeDeployment, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
@@ -153,6 +153,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const requestId = callOptions.requestId ?? randomUUID();
     return {
       requestId,
+      callId: newCallId(),
       principal: callOptions.principal ?? ANONYMOUS,
       authenticate: callOptions.authenticate === true,
       signal: callOptions.signal ?? new AbortController().signal,

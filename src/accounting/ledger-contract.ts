@@ -20,6 +20,7 @@ export function ledgerContract(backend: string, withDatabase: WithDatabase): voi
       withDatabase(t, async (database) => {
         const full: Required<LedgerRow> = {
           requestId: 'req_full',
+          callId: 'call_full',
           createdAt: 1_767_225_600_123,
           alias: 'smart',
           provider: 'anthropic',
@@ -65,6 +66,7 @@ export function ledgerContract(backend: string, withDatabase: WithDatabase): voi
             errorCode: null,
             cachedTokens: 0,
             ttftMs: null,
+            callId: null,
             attempts: 1,
             fallbackUsed: false,
             tenant: null,
@@ -93,6 +95,23 @@ export function ledgerContract(backend: string, withDatabase: WithDatabase): voi
         );
         assert.deepEqual(ledger.stats(), { written: 50, buffered: 0, dropped: 0, failedWrites: 0 });
         await ledger.close();
+      }));
+
+    void it('keeps one row per call id: a replayed row is skipped, rows without a call id all land', (t) =>
+      withDatabase(t, async (database) => {
+        const ledger = createLedger(database, { ...quiet, batchSize: 2 });
+        ledger.record(kit.sampleRow(0, { callId: 'call_a' }));
+        ledger.record(kit.sampleRow(1, { callId: 'call_b' }));
+        await ledger.flush();
+        // The same calls again (a spool replayed after a crash), mixed with new rows, in one batch and alone.
+        ledger.record(kit.sampleRow(0, { callId: 'call_a', requestId: 'replayed' }));
+        ledger.record(kit.sampleRow(2, { callId: 'call_c' }));
+        ledger.record(kit.sampleRow(1, { callId: 'call_b', requestId: 'replayed' }));
+        ledger.record(kit.sampleRow(3));
+        ledger.record(kit.sampleRow(4));
+        await ledger.close();
+        assert.deepEqual(await kit.requestIds(database), ['req_0', 'req_1', 'req_2', 'req_3', 'req_4']);
+        assert.equal(ledger.stats().dropped, 0, 'a skipped duplicate is not a rejected row');
       }));
 
     void it('splits a batch larger than one statement allows into several, in one transaction', (t) =>

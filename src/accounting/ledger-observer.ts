@@ -6,6 +6,7 @@ export function ledgerObserver(ledger: Ledger): CallObserver {
   return (s) => {
     ledger.record({
       requestId: s.requestId,
+      callId: s.callId,
       createdAt: s.startedAt,
       alias: s.alias,
       provider: s.provider,

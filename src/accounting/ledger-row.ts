@@ -14,7 +14,10 @@ import type { RequestsTable } from '../storage/tables.js';
  * });
  */
 export interface LedgerRow {
+  /** The client's label (`x-request-id`) or a generated one; not unique. */
   requestId: string;
+  /** The gateway's own id for the call (`CallContext.callId`), unique in the ledger; the spool's replay key. */
+  callId?: string | null;
   /** Epoch ms when the request arrived. */
   createdAt: number;
   alias: string;
@@ -50,7 +53,7 @@ export interface LedgerRow {
 export type StoredLedgerRow = Required<Omit<LedgerRow, 'tags'>> & { id: number; tags: string[] };
 
 /** Number of SQL columns one inserted row binds (every `LedgerRow` field). */
-export const LEDGER_COLUMNS = 25;
+export const LEDGER_COLUMNS = 26;
 
 /**
  * `LedgerRow` → SQL values: booleans as 0/1, tags as a JSON array (null when empty), integer
@@ -59,6 +62,7 @@ export const LEDGER_COLUMNS = 25;
 export function toRequestsInsert(row: LedgerRow): Insertable<RequestsTable> {
   return {
     requestId: row.requestId,
+    callId: row.callId ?? null,
     createdAt: Math.round(row.createdAt),
     alias: row.alias,
     provider: row.provider ?? null,

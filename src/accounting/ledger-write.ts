@@ -13,7 +13,8 @@ export function rowsPerStatement(dialect: SqlDialectName): number {
 
 /**
  * Inserts `rows` as one multi-row INSERT, or, when they exceed one statement's parameter
- * limit, as several inside one transaction, so a batch lands whole or not at all.
+ * limit, as several inside one transaction, so a batch lands whole or not at all. A row whose
+ * `call_id` is already stored is skipped (the crash spool may replay rows already written).
  *
  * @example
  * await insertLedgerRows(database.db, rows.map(toRequestsInsert), rowsPerStatement('sqlite'));
@@ -25,7 +26,11 @@ export async function insertLedgerRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   if (rows.length <= perStatement) {
-    await db.insertInto('requests').values(rows).execute();
+    await db
+      .insertInto('requests')
+      .values(rows)
+      .onConflict((oc) => oc.column('callId').doNothing())
+      .execute();
     return;
   }
   await db.transaction().execute(async (trx) => {
@@ -33,6 +38,7 @@ export async function insertLedgerRows(
       await trx
         .insertInto('requests')
         .values(rows.slice(start, start + perStatement))
+        .onConflict((oc) => oc.column('callId').doNothing())
         .execute();
     }
   });

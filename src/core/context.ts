@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Deployment, Usage } from './types.js';
@@ -66,7 +67,16 @@ export interface CallRecord {
 
 /** Everything a policy or provider may need about the current call besides the request itself. */
 export interface CallContext {
+  /**
+   * The request's label: the client's `x-request-id` when it sent a sane one, else a fresh id.
+   * Echoed in responses and logs; never trusted to be unique (two calls may share it).
+   */
   readonly requestId: string;
+  /**
+   * Made by the gateway for every call (`call_` + 128 random bits), never taken from the client:
+   * the key for anything that must be unique per call (budget reservations, the ledger row).
+   */
+  readonly callId: string;
   principal: Principal;
   /**
    * True at the HTTP edge: the authenticate policy establishes `principal` from `headers`.
@@ -109,4 +119,9 @@ export function newCallRecord(alias: string, stream: boolean): CallRecord {
     chunks: 0,
     outputParts: [],
   };
+}
+
+/** A fresh call id: `call_` + 32 hex digits (a v4 UUID without dashes). */
+export function newCallId(): string {
+  return `call_${randomUUID().replaceAll('-', '')}`;
 }

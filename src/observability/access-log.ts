@@ -12,6 +12,7 @@ export function accessLog(log: Logger): CallObserver {
     log[level](
       {
         requestId: s.requestId,
+        callId: s.callId,
         alias: s.alias,
         provider: s.provider,
         deployment: s.deployment,

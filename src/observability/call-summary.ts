@@ -5,7 +5,10 @@ import type { CallContext } from '../core/context.js';
  * observer (ledger, access log, later metrics and audit). Observers must not block.
  */
 export interface CallSummary {
+  /** The client's label (`x-request-id`); not unique. */
   requestId: string;
+  /** The gateway's own unique id for the call. */
+  callId: string;
   /** Wall-clock ms when the request arrived. */
   startedAt: number;
   alias: string;
@@ -42,6 +45,7 @@ export function summarize(ctx: CallContext): CallSummary {
   const now = ctx.clock.now();
   return {
     requestId: ctx.requestId,
+    callId: ctx.callId,
     startedAt: ctx.startedAtWall,
     alias: r.alias,
     provider: r.deployment?.provider ?? null,

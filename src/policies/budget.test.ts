@@ -7,7 +7,7 @@ import { createMemoryBudgetStore } from '../accounting/budgets/memory-budget-sto
 import type { BudgetInput, BudgetStore } from '../accounting/budgets/types.js';
 import { PriceBook } from '../accounting/prices/price-book.js';
 import { FakeClock } from '../core/clock.js';
-import { newCallRecord, ANONYMOUS, type CallContext } from '../core/context.js';
+import { newCallId, newCallRecord, ANONYMOUS, type CallContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
@@ -43,7 +43,8 @@ async function setup(budgets: BudgetInput[], options: { store?: BudgetStore; led
     log,
   });
   const context = (): CallContext => ({
-    requestId: `r-${Math.random()}`,
+    requestId: 'same-label',
+    callId: newCallId(),
     principal: ANONYMOUS,
     signal: new AbortController().signal,
     log,

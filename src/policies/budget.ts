@@ -70,14 +70,14 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
         if (!estimate) return next(call, ctx);
         const charges = service.charges(budgets, ctx.startedAtWall);
         let target = call;
-        let admission = await service.reserve(ctx.requestId, charges, estimate.maxCostMicros);
+        let admission = await service.reserve(ctx.callId, charges, estimate.maxCostMicros);
 
         const downgradeTo = downgradeTarget(admission, call.request.model);
         if (downgradeTo && models.has(downgradeTo)) {
           const rerouted = withModel(call, downgradeTo);
           const cheaper = estimateFor(rerouted);
           if (cheaper) {
-            const second = await service.reserve(ctx.requestId, charges, cheaper.maxCostMicros);
+            const second = await service.reserve(ctx.callId, charges, cheaper.maxCostMicros);
             if (second.admitted) {
               log.info({ requestId: ctx.requestId, from: call.request.model, to: downgradeTo }, 'budget: downgraded');
               ctx.responseHeaders['x-tollgate-downgraded-from'] = call.request.model;

@@ -25,6 +25,7 @@ export function fakeContext(clock = new FakeClock(), alias = 'chat', stream = fa
   const controller = new AbortController();
   const ctx: CallContext = {
     requestId: 'req_test',
+    callId: 'call_test',
     principal: ANONYMOUS,
     signal: controller.signal,
     log: silent,

@@ -65,7 +65,7 @@ export function degradedAnswer(
   ctx: CallContext,
 ): GatewayResult | null {
   if (call.kind !== 'chat') return null;
-  const id = `chatcmpl-degraded-${ctx.requestId}`;
+  const id = `chatcmpl-degraded-${ctx.callId}`;
   const created = Math.floor(ctx.clock.wallNow() / 1000);
   const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   if (!call.stream) {

@@ -135,12 +135,13 @@ void describe('openDatabase (PostgreSQL) beside other schemas', () => {
         assert.deepEqual(new Set(tables.map((table) => table.schema)), new Set([schema]));
         const requests = tables.find((table) => table.name === 'requests');
         const columns = new Map(requests?.columns.map((column) => [column.name, column]));
-        assert.equal(columns.size, 26);
+        assert.equal(columns.size, 27);
         assert.deepEqual(
           [columns.get('id')?.isAutoIncrementing, columns.get('id')?.dataType, columns.get('tenant')?.isNullable],
           [true, 'int8', true],
         );
         assert.equal(columns.get('request_id')?.isNullable, false);
+        assert.equal(columns.get('call_id')?.isNullable, true, 'rows older than migration 004 have no call id');
       } finally {
         await database.close();
       }

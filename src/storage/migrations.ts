@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { requests001 } from './migrations/001-requests.js';
 import { tenantsKeys002 } from './migrations/002-tenants-keys.js';
 import { budgets003 } from './migrations/003-budgets.js';
+import { callId004 } from './migrations/004-call-id.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -18,6 +19,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '001_requests': requests001(dialect),
     '002_tenants_keys': tenantsKeys002(dialect),
     '003_budgets': budgets003(dialect),
+    '004_call_id': callId004(dialect),
   };
   return { getMigrations: async () => migrations };
 }

@@ -10,7 +10,10 @@ import type { Generated } from 'kysely';
  */
 export interface RequestsTable {
   id: Generated<number>;
+  /** The client's label (`x-request-id`) or a generated one; not unique. */
   requestId: string;
+  /** The gateway's own id for the call (migration 004); unique, null on rows older than it. */
+  callId: string | null;
   /** Epoch ms when the request arrived. */
   createdAt: number;
   alias: string;

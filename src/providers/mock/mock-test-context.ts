@@ -12,6 +12,7 @@ export function mockTestContext(headers: Record<string, string> = {}): {
   const controller = new AbortController();
   const ctx: CallContext = {
     requestId: 'req_test',
+    callId: 'call_test',
     principal: ANONYMOUS,
     signal: controller.signal,
     log: pino({ level: 'silent' }),
