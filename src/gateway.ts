@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { ConfigError } from './config/format-errors.js';
 import { configSchema, type Config, type ConfigInput } from './config/schema.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { attribute } from './core/attribution.js';
@@ -10,6 +11,9 @@ import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingR
 import { parseChatRequest, parseEmbeddingRequest } from './core/validate-request.js';
 import { createCostControls, type CostControls } from './accounting/cost-controls.js';
 import { createLedger, type Ledger } from './accounting/ledger.js';
+import { Spool } from './accounting/spool/spool.js';
+import { spoolDirFor } from './accounting/spool/spool-dir.js';
+import { recoverSpool } from './accounting/spool/spool-recovery.js';
 import { ledgerObserver } from './accounting/ledger-observer.js';
 import { accessLog } from './observability/access-log.js';
 import type { CallObserver } from './observability/call-summary.js';
@@ -110,12 +114,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ...(config.storage.password ? { password: config.storage.password.reveal() } : {}),
     log,
   });
+  const spool = openSpool(config, log);
   const ledger: Ledger | null = config.ledger.enabled
     ? createLedger(database, {
         batchSize: config.ledger.batchSize,
         flushIntervalMs: config.ledger.flushIntervalMs,
         maxBufferedRows: config.ledger.maxBufferedRows,
         log,
+        spool,
       })
     : null;
 
@@ -125,7 +131,25 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     Object.entries(config.providers).map(([id, providerConfig]) => [id, createProvider(id, providerConfig, clock)]),
   );
   const models = new ModelRegistry(config.models);
-  const costs = await createCostControls({ config, models, database, ledger, clock, log });
+  const costs = await createCostControls({ config, models, database, ledger, spool, clock, log });
+  if (spool && spool.inherited.length > 0) {
+    // A process that crashed left rows and reservations: into the ledger and the store before serving.
+    const store = costs.budgets.store;
+    try {
+      await recoverSpool(spool.inherited, {
+        database,
+        store: store.kind === 'redis' ? store : null,
+        budgetOf: (id) => costs.budgets.budget(id),
+        log,
+      });
+    } catch (err) {
+      // The segments stay where they are for the next start; nothing may serve with them unreplayed.
+      spool.close();
+      await Promise.allSettled([tenancy.close(), costs.close(), database.close()]);
+      throw err;
+    }
+    spool.forgetInherited();
+  }
 
   const observers: CallObserver[] = [
     accessLog(log),
@@ -229,10 +253,28 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         await tenancy.close();
         await costs.close();
         if (ledger) await ledger.close();
+        spool?.close();
         await Promise.allSettled([...providers.values()].map((p) => (p.close ? p.close() : Promise.resolve())));
         await database.close();
       })();
       return closed;
     },
   };
+}
+
+/** The crash spool (`ledger.spool`), or null when off; a directory that cannot be used stops start-up, naming the setting. */
+function openSpool(config: Config, log: Logger): Spool | null {
+  const dir = spoolDirFor(config);
+  if (dir === null) return null;
+  const { fsync, fsyncIntervalMs, segmentBytes } = config.ledger.spool;
+  try {
+    return new Spool({ dir, fsync, fsyncIntervalMs, segmentBytes, log });
+  } catch (err) {
+    throw new ConfigError([
+      {
+        path: 'ledger.spool.dir',
+        message: `the crash spool cannot use ${dir} (${err instanceof Error ? err.message : String(err)}); point ledger.spool.dir at a writable local directory, or set ledger.spool.enabled: false`,
+      },
+    ]);
+  }
 }

@@ -22,6 +22,7 @@ import type { BudgetRepository, BudgetStore } from './budgets/types.js';
 import { usageCostMicros } from './cost.js';
 import type { EstimateOptions } from './cost-estimate.js';
 import type { Ledger } from './ledger.js';
+import type { Spool } from './spool/spool.js';
 import { PriceBook, type ModelPrice } from './prices/price-book.js';
 import { loadEncoding, warmUpCounting } from './tokens.js';
 
@@ -47,6 +48,8 @@ export interface CostControlsOptions {
   models: ModelRegistry;
   database: Database;
   ledger: Ledger | null;
+  /** The crash spool: reservations on a store that outlives the process (Redis) are journaled there. */
+  spool?: Spool | null;
   clock: Clock;
   log: Logger;
 }
@@ -106,6 +109,8 @@ export async function createCostControls(options: CostControlsOptions): Promise<
       reservationTtlMs: config.budgets.reservationTtlMs,
       clock,
       log,
+      // A memory store dies with the process, and its reservations with it: nothing to journal.
+      spool: store.kind === 'redis' ? (options.spool ?? null) : null,
     });
     const estimate: EstimateOptions = {
       countBudgetMs: config.budgets.countBudgetMs,

@@ -4,6 +4,7 @@ import type { Database } from '../storage/database.js';
 import { LedgerQueue } from './ledger-queue.js';
 import { toRequestsInsert, type LedgerRow } from './ledger-row.js';
 import { insertLedgerRows, isRowRejection, rowsPerStatement } from './ledger-write.js';
+import type { Spool, SpoolTicket } from './spool/spool.js';
 
 export interface LedgerOptions {
   /** Rows per INSERT; reaching it schedules a write on the next turn of the event loop. */
@@ -17,6 +18,18 @@ export interface LedgerOptions {
   maxBackoffMs?: number;
   /** Monotonic time, for retry backoff (tests pass a `FakeClock`). */
   clock?: Pick<Clock, 'now'>;
+  /**
+   * The crash spool: each row is appended there synchronously by `record` (before the answer
+   * completes) and marked done once written, so a process crash loses no row. A row dropped
+   * from a full buffer stays in the spool and is replayed at the next start.
+   */
+  spool?: Spool | null;
+}
+
+/** A row waiting to be written, with its spool ticket. */
+interface Queued {
+  readonly row: LedgerRow;
+  readonly ticket: SpoolTicket | null;
 }
 
 export interface LedgerStats {
@@ -55,7 +68,8 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
   const clock = options.clock ?? systemClock;
   const maxBackoffMs = Math.max(options.maxBackoffMs ?? 30_000, flushIntervalMs);
   const perStatement = rowsPerStatement(database.dialect);
-  const queue = new LedgerQueue<LedgerRow>(maxBufferedRows);
+  const queue = new LedgerQueue<Queued>(maxBufferedRows);
+  const spool = options.spool ?? null;
 
   let recorded = 0;
   let written = 0;
@@ -102,17 +116,22 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
     }
   }
 
-  async function writeBatch(batch: LedgerRow[]): Promise<void> {
+  async function writeBatch(batch: Queued[]): Promise<void> {
     inFlight = batch.length;
     try {
-      await insertLedgerRows(database.db, batch.map(toRequestsInsert), perStatement);
+      await insertLedgerRows(
+        database.db,
+        batch.map((q) => toRequestsInsert(q.row)),
+        perStatement,
+      );
       succeeded(batch.length);
+      for (const q of batch) q.ticket?.done();
     } catch (error) {
       if (!isRowRejection(error)) return failed(batch, error);
       // One bad row must not wedge the ledger: write the batch row by row, dropping the rejected.
       const rejected: { requestId: unknown; error: unknown }[] = [];
       try {
-        for (const [index, row] of batch.entries()) {
+        for (const [index, { row, ticket }] of batch.entries()) {
           try {
             await insertLedgerRows(database.db, [toRequestsInsert(row)], 1);
             succeeded(1);
@@ -121,6 +140,7 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
             rejected.push({ requestId: (row as Partial<LedgerRow> | null)?.requestId, error: rowError });
             dropped += 1;
           }
+          ticket?.done(); // written, or refused for good: either way not worth replaying
           inFlight -= 1;
         }
       } finally {
@@ -147,7 +167,7 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
     unreportedDrops = 0;
   }
 
-  function failed(rows: LedgerRow[], error: unknown): never {
+  function failed(rows: Queued[], error: unknown): never {
     inFlight = 0;
     drop(queue.restore(rows), 'buffer full while the database is failing');
     failedWrites += 1;
@@ -185,7 +205,8 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
       try {
         recorded += 1;
         if (closed) return drop(1, 'recorded after close');
-        drop(queue.push(row), 'buffer full');
+        const ticket = spool ? spool.appendRow(row) : null;
+        drop(queue.push({ row, ticket }), 'buffer full');
         if (queue.length >= batchSize && immediate === null && writing === null) {
           immediate = setImmediate(writeInBackground);
         }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { BudgetAlerts } from '../alerts/budget-alerts.js';
+import type { Spool, SpoolTicket } from '../spool/spool.js';
 import type { BudgetRegistry, BudgetSubject } from './budget-registry.js';
 import type { Budget, BudgetCharge, BudgetStanding, BudgetStore, ReserveOutcome } from './types.js';
 import { chargeFor } from './windows.js';
@@ -13,6 +14,8 @@ export interface Reservation {
   amountMicros: number;
   /** Wall ms of the last reserve/extend (streams renew before the TTL runs out). */
   renewedAt: number;
+  /** The reservation's entry in the crash spool (shared stores only), done once settled. */
+  readonly spooled?: SpoolTicket;
 }
 
 export type Admission =
@@ -38,6 +41,12 @@ export interface BudgetServiceOptions {
   reservationTtlMs: number;
   clock: Clock;
   log: Logger;
+  /**
+   * The crash spool, for a store that outlives this process (Redis): each reservation is
+   * journaled before it is taken and marked done once settled, so a restart settles or releases
+   * what a crash left held instead of waiting for the reservation's TTL.
+   */
+  spool?: Spool | null;
 }
 
 const SEED_ATTEMPTS = 3;
@@ -61,6 +70,11 @@ export class BudgetService {
     return this.options.store;
   }
 
+  /** A budget definition by id (config or SQL). */
+  budget(id: string): Budget | undefined {
+    return this.options.registry.get(id);
+  }
+
   applicable(subject: BudgetSubject): Budget[] {
     return this.options.registry.applicable(subject);
   }
@@ -73,14 +87,18 @@ export class BudgetService {
   async reserve(id: string, charges: readonly BudgetCharge[], amountMicros: number): Promise<Admission> {
     if (charges.length === 0) return { admitted: true, reservation: null, softOver: [] };
     let outcome: ReserveOutcome;
+    // Journaled before the store holds anything: a crash in between leaves at worst a release of nothing.
+    const spooled = this.options.spool?.appendHold(id, charges);
     try {
       outcome = await this.withSeeding(() =>
         this.options.store.reserve({ id, charges, amountMicros, ttlMs: this.options.reservationTtlMs }),
       );
       this.storeUp();
     } catch (err) {
+      spooled?.done();
       return this.storeDown(charges, err);
     }
+    if (!outcome.ok) spooled?.done();
     if (!('standings' in outcome)) return this.storeDown(charges, new Error('budget counters could not be seeded'));
     const byId = new Map(charges.map((c) => [c.budget.id, c.budget]));
     const over = outcome.over.map((budgetId) => byId.get(budgetId)!);
@@ -95,7 +113,13 @@ export class BudgetService {
         standings: outcome.standings,
       };
     }
-    const reservation: Reservation = { id, charges, amountMicros, renewedAt: this.options.clock.wallNow() };
+    const reservation: Reservation = {
+      id,
+      charges,
+      amountMicros,
+      renewedAt: this.options.clock.wallNow(),
+      ...(spooled ? { spooled } : {}),
+    };
     return { admitted: true, reservation, softOver: over };
   }
 
@@ -135,11 +159,13 @@ export class BudgetService {
   private async settleNow(reservation: Reservation, actualMicros: number): Promise<void> {
     try {
       const standings = await this.options.store.settle(reservation.id, actualMicros, reservation.charges);
+      if (reservation.spooled) this.options.spool?.resolved(reservation.id, reservation.spooled);
       this.storeUp();
       this.options.alerts?.observe(new Map(reservation.charges.map((c) => [c.budget.id, c.budget])), standings);
     } catch (err) {
       // The reservation expires on its own; the spend is in the ledger, which reseeds lost counters.
-      this.options.log.error({ err, requestId: reservation.id }, 'budget settle failed; the reservation will expire');
+      // With a spool, the hold stays open there and the next start settles it.
+      this.options.log.error({ err, callId: reservation.id }, 'budget settle failed; the reservation will expire');
     }
   }
 
