@@ -63,7 +63,7 @@ const ADMIN = 'replicas-admin-key';
 const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Shared budgets, please.' }], max_tokens: 24 };
 
 void describe('budgets across two gateway processes sharing Redis and PostgreSQL', () => {
-  void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget on both replicas together, thresholds alert once', (t) =>
+  void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget on both replicas together, thresholds alert once; a reused x-request-id shares nothing', (t) =>
     withPostgresSchema(t, (pg) =>
       withRedis(t, async (redis) => {
         const dir = mkdtempSync(join(tmpdir(), 'tollgate-replicas-'));
@@ -154,8 +154,39 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
             `both replicas admitted calls: ${admittedPerReplica.join('/')}`,
           );
 
+          // Issue 7, item 1: calls reusing one x-request-id share nothing, across replicas either.
+          const fits3 = 3 * max + Math.floor(max / 2);
+          const usd3 = `${Math.floor(fits3 / 1e6)}.${String(fits3 % 1e6).padStart(6, '0')}`;
+          const second = await adminCall('/keys', { tenant: 'acme', budget: `${usd3}/month` });
+          assert.equal(second.status, 201);
+          await new Promise((r) => setTimeout(r, 1_000)); // key and budget reach replica B
+          const reused: number[] = [];
+          for (let i = 0; i < 20; i++) {
+            const res = await fetch(`${base[i % 2]}/v1/chat/completions`, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'x-request-id': 'same',
+                authorization: `Bearer ${second.body.key}`,
+              },
+              body: JSON.stringify(body),
+            });
+            await res.arrayBuffer();
+            reused.push(res.status);
+          }
+          assert.equal(reused.filter((s) => s === 200).length, 3, `x-request-id reused: ${reused.join(',')}`);
+
           for (const replica of replicas) replica.kill('SIGTERM');
           await Promise.all(replicas.map((r) => r.exited));
+
+          const reusedRows = (
+            await admin(
+              `select cost_micros from "${pg.schema}".requests where request_id = 'same' and key_id = '${second.body.id}'`,
+            )
+          ).rows as { cost_micros: string | number | null }[];
+          assert.equal(reusedRows.length, 20);
+          const reusedSpend = reusedRows.reduce((sum, r) => sum + Number(r.cost_micros ?? 0), 0);
+          assert.ok(reusedSpend <= fits3, `reused x-request-id spent ${reusedSpend} > ${fits3}`);
 
           const { rows } = await admin(
             `select outcome, status, error_code, cost_micros, price_version, key_id from "${pg.schema}".requests where request_id like 'r-%'`,

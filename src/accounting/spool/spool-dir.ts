@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../../config/schema.js';
 
 /**
- * Where the crash spool lives, or null when there is none: off by config, or the ledger itself
+ * Where the crash spool lives (`ledger.spool.dir`; by default beside the SQLite file, or
+ * `./data/spool/<database hash>` for PostgreSQL), or null when there is none: off by config, or the ledger itself
  * is in memory (`sqlite::memory:` dies with the process: nothing to replay into).
  */
 export function spoolDirFor(config: Pick<Config, 'ledger' | 'storage'>): string | null {
@@ -12,5 +14,11 @@ export function spoolDirFor(config: Pick<Config, 'ledger' | 'storage'>): string 
     const target = storage.url.slice('sqlite:'.length);
     return target === ':memory:' ? null : `${target}-spool`;
   }
-  return './data/spool';
+  // One directory per database, so gateways of different databases run from one working
+  // directory never replay each other's rows.
+  const database = createHash('sha256')
+    .update(`${storage.url.replace(/\/\/[^@/]*@/, '//')}#${storage.schema}`)
+    .digest('hex')
+    .slice(0, 12);
+  return `./data/spool/${database}`;
 }
