@@ -27,7 +27,8 @@ export const ERRORS = {
     status: 400,
     type: 'invalid_request_error',
     retryable: false,
-    description: 'The request violates the schema; `param` names the field.',
+    description:
+      'The request violates the schema or the depth/size limits (`requests.maxDepth`, `requests.maxNodes`), or could not be serialized for the upstream (nothing was sent); `param` names the field.',
   },
   unauthorized: {
     status: 401,
@@ -238,6 +239,26 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new GatewayError('internal_error', `internal error: ${message}`, { cause: err });
+}
+
+/**
+ * Failures caused by the request itself: the schema, our own refusal to send it (it could not be
+ * serialized or translated), or an upstream 4xx about its content. The one rule for them: they
+ * never count against a deployment's health (breaker), are never retried, and never fall back to
+ * another deployment unless `fallbackOn` names the code (context length → a larger context
+ * window). All of them are 400-class and not retryable (a test holds the registry to that).
+ */
+const REQUEST_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'invalid_json',
+  'invalid_request',
+  'upstream_bad_request',
+  'context_length_exceeded',
+  'content_filtered',
+]);
+
+/** Whether the request itself caused the failure (see `REQUEST_FAULTS`). */
+export function isRequestFault(error: GatewayError): boolean {
+  return REQUEST_FAULTS.has(error.code);
 }
 
 /** Whether a failure may be repeated against the same or another deployment. */

@@ -38,7 +38,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   const options = { defaultMaxTokens: config.defaultMaxTokens };
 
   const postJson = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders);
-  const post = (payload: unknown, ctx: CallContext) => postJson('/v1/messages', payload, ctx);
+  const post = (build: () => unknown, ctx: CallContext) => postJson('/v1/messages', build, ctx);
 
   const created = (ctx: CallContext): number => Math.floor(ctx.clock.wallNow() / 1000);
 
@@ -47,7 +47,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     kind: 'anthropic',
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      const response = await post(toAnthropicRequest(req, options), ctx);
+      const response = await post(() => toAnthropicRequest(req, options), ctx);
       let text: string;
       try {
         text = await response.body.text();
@@ -71,7 +71,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
-      const response = await post({ ...toAnthropicRequest(req, options), stream: true }, ctx);
+      const response = await post(() => ({ ...toAnthropicRequest(req, options), stream: true }), ctx);
       return iterateEvents(id, response, ctx, created(ctx));
     },
 

@@ -1,4 +1,4 @@
-import { GatewayError } from '../../core/errors.js';
+import { GatewayError, isRequestFault } from '../../core/errors.js';
 import { parseRetryAfter } from './retry-after.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -84,6 +84,26 @@ export function mapUpstreamHttpError(
     param: body.param ?? null,
     ...(body.code ? { wireCode: body.code } : {}),
   });
+}
+
+/**
+ * Maps a failure while building the upstream request — translation, serialization — to a
+ * GatewayError. Nothing has been sent, so whatever went wrong is the request's fault (a body too
+ * deep for `JSON.stringify`, a BigInt from a library caller): a 400 `invalid_request` that the
+ * breaker, retry and fallback leave alone (`isRequestFault`). A translation's own refusal (a
+ * request-fault GatewayError naming the field) passes as is.
+ *
+ * @example mapRequestBuildError('openai', new RangeError('Maximum call stack size exceeded'))
+ *   // → GatewayError invalid_request: openai: the request could not be serialized for the upstream (RangeError: Maximum call stack size exceeded)
+ */
+export function mapRequestBuildError(provider: string, err: unknown): GatewayError {
+  if (err instanceof GatewayError && isRequestFault(err)) return err;
+  const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new GatewayError(
+    'invalid_request',
+    `${provider}: the request could not be serialized for the upstream (${reason}); nothing was sent.`,
+    { cause: err },
+  );
 }
 
 /** Maps a transport failure (undici error, socket error) to a GatewayError. */

@@ -45,19 +45,19 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
       const { stream_options: _ignored, ...rest } = req;
-      const response = await post('/chat/completions', { ...rest, stream: false }, ctx);
+      const response = await post('/chat/completions', () => ({ ...rest, stream: false }), ctx);
       return readJson<ChatResponse>(response, ctx);
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
       // Always ask for usage: the ledger needs it. The server strips it when the client did not ask.
       const payload = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-      const response = await post('/chat/completions', payload, ctx);
+      const response = await post('/chat/completions', () => payload, ctx);
       return iterateChunks(id, response, ctx);
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-      const response = await post('/embeddings', req, ctx);
+      const response = await post('/embeddings', () => req, ctx);
       return readJson<EmbeddingResponse>(response, ctx);
     },
 
