@@ -67,7 +67,14 @@ export function mapUpstreamHttpError(
     });
   }
   if (status === 408) return new GatewayError('upstream_timeout', message, common);
-  if (status >= 500) return new GatewayError('upstream_error', message, common);
+  if (status >= 500) {
+    // 503 and Anthropic's 529 may say when to come back, as a 429 does: retry and the router's pause honour it.
+    const retryAfterMs = status === 503 || status === 529 ? parseRetryAfter(headers) : undefined;
+    return new GatewayError('upstream_error', message, {
+      ...common,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
   if (status === 401 || status === 403) return new GatewayError('upstream_auth_failed', message, common);
   const code = body.code ?? body.type;
   if (
