@@ -103,7 +103,8 @@ export const ERRORS = {
     status: 400,
     type: 'invalid_request_error',
     retryable: false,
-    description: 'The upstream rejected the request (4xx); its status, code and message are kept.',
+    description:
+      'The upstream rejected the request (4xx); its status, code and message are kept, credentials in the message redacted.',
   },
   context_length_exceeded: {
     status: 400,
@@ -122,14 +123,14 @@ export const ERRORS = {
     type: 'api_error',
     retryable: true,
     description:
-      'The upstream failed (5xx, reset, malformed reply); its status is kept in the message and `x-tollgate-upstream-status`.',
+      "The upstream failed (5xx, reset, malformed reply); its status is kept in the message and `x-tollgate-upstream-status`, its own text only in the gateway's log (redacted).",
   },
   upstream_auth_failed: {
     status: 502,
     type: 'api_error',
     retryable: false,
     description:
-      "The upstream refused the gateway's own credentials (401/403): a configuration problem, not the client's.",
+      "The upstream refused the gateway's own credentials (401/403): a configuration problem, not the client's; a fixed message, the upstream's text only in the gateway's log (redacted).",
   },
   upstream_unavailable: {
     status: 503,
@@ -191,6 +192,8 @@ export interface GatewayErrorOptions {
   param?: string | null;
   /** Status the upstream answered, when the error came from there. */
   upstreamStatus?: number;
+  /** The upstream's own error text, credentials redacted: for the logs, never sent to the client. */
+  upstreamMessage?: string;
   /** OpenAI error `code` to send instead of the registry code (e.g. the upstream's own code). */
   wireCode?: string;
   /** Overrides the registry status (e.g. an upstream 4xx kept as is). */
@@ -209,6 +212,7 @@ export class GatewayError extends Error {
   readonly retryable: boolean;
   readonly param: string | null;
   readonly upstreamStatus: number | undefined;
+  readonly upstreamMessage: string | undefined;
   readonly wireCode: string;
   readonly retryAfterMs: number | undefined;
   readonly headers: Record<string, string> | undefined;
@@ -223,6 +227,7 @@ export class GatewayError extends Error {
     this.retryable = spec.retryable;
     this.param = options.param ?? null;
     this.upstreamStatus = options.upstreamStatus;
+    this.upstreamMessage = options.upstreamMessage;
     this.wireCode = options.wireCode ?? code;
     this.retryAfterMs = options.retryAfterMs;
     this.headers = options.headers;

@@ -21,6 +21,7 @@ export function createJsonPost(
   upstream: UpstreamPool,
   baseHeaders: Readonly<Record<string, string>>,
   forwardHeaders: readonly string[],
+  redact?: (text: string) => string,
 ): JsonPost {
   const forward = headerForwarder(forwardHeaders);
   return async (path, build, ctx) => {
@@ -49,6 +50,6 @@ export function createJsonPost(
     } catch {
       // the status is what matters; a broken error body is not worth a second error
     }
-    throw mapUpstreamHttpError(id, response.statusCode, text, response.headers);
+    throw mapUpstreamHttpError(id, response.statusCode, text, response.headers, redact ? { redact } : {});
   };
 }
