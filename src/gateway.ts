@@ -220,20 +220,20 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     createContext,
     toCall,
     async chat(body, callOptions) {
-      const request = parseChatRequest(body);
+      const request = parseChatRequest(body, config.requests);
       const result = await run(toCall('chat', { ...request, stream: false }), callOptions);
       if (result.kind !== 'chat')
         throw new GatewayError('internal_error', `expected a chat response, got ${result.kind}`);
       return result.response;
     },
     async chatStream(body, callOptions) {
-      const request = parseChatRequest(body);
+      const request = parseChatRequest(body, config.requests);
       const result = await run(toCall('chat', { ...request, stream: true }), callOptions);
       if (result.kind !== 'stream') throw new GatewayError('internal_error', `expected a stream, got ${result.kind}`);
       return result.chunks;
     },
     async embeddings(body, callOptions) {
-      const result = await run(toCall('embeddings', parseEmbeddingRequest(body)), callOptions);
+      const result = await run(toCall('embeddings', parseEmbeddingRequest(body, config.requests)), callOptions);
       if (result.kind !== 'embeddings')
         throw new GatewayError('internal_error', `expected embeddings, got ${result.kind}`);
       return result.response;

@@ -147,6 +147,8 @@ export const deploymentResilienceFields = {
 export const resilienceSchema = z
   .object({
     strategy: z.enum(STRATEGIES).default('weighted'),
+    /** Longest pause remembered from an upstream's `retry-after` (429/503/529); 0 = not remembered. */
+    maxPauseMs: durationMs.default(60_000),
     retry: retrySchema.prefault({}),
     breaker: breakerSchema.prefault({}),
     fallbackOn: fallbackOnSchema.prefault({}),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { budgetsConfigSchema } from '../accounting/budgets/budget-config.js';
 import { findCostIssues } from '../accounting/prices/check-pricing.js';
 import { deploymentPricingFields, pricesConfigSchema } from '../accounting/prices/price-schema.js';
+import { DEFAULT_REQUEST_LIMITS } from '../core/request-limits.js';
 import { Secret } from './secret.js';
 import { aliasResilienceFields, deploymentResilienceFields, resilienceSchema } from './resilience-schema.js';
 
@@ -196,6 +197,16 @@ const serverSchema = z
   })
   .strict();
 
+/** Bounds on request bodies beyond the byte limit, for every route and library call. */
+const requestsSchema = z
+  .object({
+    /** Deepest nesting of objects and arrays in a body (the body itself is level 1); deeper → 400. */
+    maxDepth: z.number().int().min(8).default(DEFAULT_REQUEST_LIMITS.maxDepth),
+    /** Most JSON values in one body (objects, arrays and scalars); more → 400. */
+    maxNodes: z.number().int().positive().default(DEFAULT_REQUEST_LIMITS.maxNodes),
+  })
+  .strict();
+
 const storageSchema = z
   .object({
     /** `sqlite:./data/tollgate.db`, `sqlite::memory:` or `postgres://user@host:5432/db`. */
@@ -299,6 +310,8 @@ export const vaultSchema = z
 export const configSchema = z
   .object({
     server: serverSchema.prefault({}),
+    /** Depth and size limits on request bodies, checked before the schema. */
+    requests: requestsSchema.prefault({}),
     log: logSchema.prefault({}),
     storage: storageSchema.prefault({}),
     ledger: ledgerSchema.prefault({}),

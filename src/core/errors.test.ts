@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ERRORS, GatewayError, toGatewayError } from './errors.js';
+import { ERRORS, GatewayError, isRequestFault, toGatewayError, type ErrorCode } from './errors.js';
 
 describe('error registry', () => {
   it('docs/errors.md lists exactly the registry, with the same status, type and retryability', () => {
@@ -41,5 +41,20 @@ describe('error registry', () => {
     assert.equal(error.code, 'internal_error');
     assert.equal(error.status, 500);
     assert.equal(error.cause, cause);
+  });
+
+  it('request faults are 400-class and never retryable: the breaker, retry and fallback leave them alone', () => {
+    const faults = (Object.keys(ERRORS) as ErrorCode[]).filter((code) => isRequestFault(new GatewayError(code, 'x')));
+    assert.deepEqual(faults.sort(), [
+      'content_filtered',
+      'context_length_exceeded',
+      'invalid_json',
+      'invalid_request',
+      'upstream_bad_request',
+    ]);
+    for (const code of faults) {
+      assert.equal(ERRORS[code].retryable, false, code);
+      assert.ok(ERRORS[code].status >= 400 && ERRORS[code].status < 500, code);
+    }
   });
 });

@@ -27,7 +27,8 @@ export const ERRORS = {
     status: 400,
     type: 'invalid_request_error',
     retryable: false,
-    description: 'The request violates the schema; `param` names the field.',
+    description:
+      'The request violates the schema or the depth/size limits (`requests.maxDepth`, `requests.maxNodes`), or could not be serialized for the upstream (nothing was sent); `param` names the field.',
   },
   unauthorized: {
     status: 401,
@@ -102,7 +103,8 @@ export const ERRORS = {
     status: 400,
     type: 'invalid_request_error',
     retryable: false,
-    description: 'The upstream rejected the request (4xx); its status, code and message are kept.',
+    description:
+      'The upstream rejected the request (4xx); its status, code and message are kept, credentials in the message redacted.',
   },
   context_length_exceeded: {
     status: 400,
@@ -121,14 +123,14 @@ export const ERRORS = {
     type: 'api_error',
     retryable: true,
     description:
-      'The upstream failed (5xx, reset, malformed reply); its status is kept in the message and `x-tollgate-upstream-status`.',
+      "The upstream failed (5xx, reset, malformed reply); its status is kept in the message and `x-tollgate-upstream-status`, its own text only in the gateway's log (redacted).",
   },
   upstream_auth_failed: {
     status: 502,
     type: 'api_error',
     retryable: false,
     description:
-      "The upstream refused the gateway's own credentials (401/403): a configuration problem, not the client's.",
+      "The upstream refused the gateway's own credentials (401/403): a configuration problem, not the client's; a fixed message, the upstream's text only in the gateway's log (redacted).",
   },
   upstream_unavailable: {
     status: 503,
@@ -190,6 +192,8 @@ export interface GatewayErrorOptions {
   param?: string | null;
   /** Status the upstream answered, when the error came from there. */
   upstreamStatus?: number;
+  /** The upstream's own error text, credentials redacted: for the logs, never sent to the client. */
+  upstreamMessage?: string;
   /** OpenAI error `code` to send instead of the registry code (e.g. the upstream's own code). */
   wireCode?: string;
   /** Overrides the registry status (e.g. an upstream 4xx kept as is). */
@@ -208,6 +212,7 @@ export class GatewayError extends Error {
   readonly retryable: boolean;
   readonly param: string | null;
   readonly upstreamStatus: number | undefined;
+  readonly upstreamMessage: string | undefined;
   readonly wireCode: string;
   readonly retryAfterMs: number | undefined;
   readonly headers: Record<string, string> | undefined;
@@ -222,6 +227,7 @@ export class GatewayError extends Error {
     this.retryable = spec.retryable;
     this.param = options.param ?? null;
     this.upstreamStatus = options.upstreamStatus;
+    this.upstreamMessage = options.upstreamMessage;
     this.wireCode = options.wireCode ?? code;
     this.retryAfterMs = options.retryAfterMs;
     this.headers = options.headers;
@@ -238,6 +244,26 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new GatewayError('internal_error', `internal error: ${message}`, { cause: err });
+}
+
+/**
+ * Failures caused by the request itself: the schema, our own refusal to send it (it could not be
+ * serialized or translated), or an upstream 4xx about its content. The one rule for them: they
+ * never count against a deployment's health (breaker), are never retried, and never fall back to
+ * another deployment unless `fallbackOn` names the code (context length → a larger context
+ * window). All of them are 400-class and not retryable (a test holds the registry to that).
+ */
+const REQUEST_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'invalid_json',
+  'invalid_request',
+  'upstream_bad_request',
+  'context_length_exceeded',
+  'content_filtered',
+]);
+
+/** Whether the request itself caused the failure (see `REQUEST_FAULTS`). */
+export function isRequestFault(error: GatewayError): boolean {
+  return REQUEST_FAULTS.has(error.code);
 }
 
 /** Whether a failure may be repeated against the same or another deployment. */

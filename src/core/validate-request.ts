@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GatewayError } from './errors.js';
+import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits.js';
 import type { ChatRequest, EmbeddingRequest } from './types.js';
 
 /**
@@ -99,15 +100,18 @@ export function formatParam(path: readonly PropertyKey[]): string {
 
 /**
  * Validates a request body against a schema; the first problem becomes a 400 `invalid_request`
- * whose `param` and message name the field (`messages[0].content`).
+ * whose `param` and message name the field (`messages[0].content`). The body's depth and size
+ * are checked first (`requests.maxDepth`, `requests.maxNodes`): fields the schema passes through
+ * (unknown keys, `response_format`, tool parameters) are otherwise never looked into.
  *
  * @example parseWith<ChatRequest>(chatRequestSchema, { model: 'm' })
  *   // throws GatewayError: Invalid request: 'messages' is required.
  */
-export function parseWith<T>(schema: z.ZodType, body: unknown): T {
+export function parseWith<T>(schema: z.ZodType, body: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): T {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
   }
+  checkRequestLimits(body, limits);
   const result = schema.safeParse(body);
   if (result.success) return result.data as T;
   const issue = result.error.issues[0]!;
@@ -119,6 +123,7 @@ export function parseWith<T>(schema: z.ZodType, body: unknown): T {
   });
 }
 
-export const parseChatRequest = (body: unknown): ChatRequest => parseWith<ChatRequest>(chatRequestSchema, body);
-export const parseEmbeddingRequest = (body: unknown): EmbeddingRequest =>
-  parseWith<EmbeddingRequest>(embeddingRequestSchema, body);
+export const parseChatRequest = (body: unknown, limits?: RequestLimits): ChatRequest =>
+  parseWith<ChatRequest>(chatRequestSchema, body, limits);
+export const parseEmbeddingRequest = (body: unknown, limits?: RequestLimits): EmbeddingRequest =>
+  parseWith<EmbeddingRequest>(embeddingRequestSchema, body, limits);

@@ -33,6 +33,8 @@ export function accessLog(log: Logger): CallObserver {
           : {}),
         tenant: s.tenant ?? undefined,
         ...(s.errorCode ? { error: s.errorCode, errorMessage: s.errorMessage } : {}),
+        // The upstream's own words (credentials redacted), which the client may not have been shown.
+        ...(ctx.record.error?.upstreamMessage ? { upstreamMessage: ctx.record.error.upstreamMessage } : {}),
       },
       'request',
     );

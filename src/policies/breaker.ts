@@ -1,4 +1,4 @@
-import { GatewayError, toGatewayError, type ErrorCode } from '../core/errors.js';
+import { GatewayError, isRequestFault, toGatewayError, type ErrorCode } from '../core/errors.js';
 import type { DeploymentPolicy } from '../core/pipeline.js';
 import type { Deployment } from '../core/types.js';
 import type { BreakerPermit } from '../resilience/circuit-breaker.js';
@@ -6,9 +6,10 @@ import type { DeploymentStates } from '../resilience/deployment-state.js';
 import { onStreamEnd } from '../resilience/stream-end.js';
 
 /**
- * The failures that say a deployment is unhealthy. Not counted: the client's own errors (4xx,
- * context length, content filter), rate limits (the upstream is up and said when to come back),
- * client disconnects and shutdown cuts. The breaker itself only counts what this says.
+ * The failures that say a deployment is unhealthy. Not counted: anything the request itself
+ * caused (`isRequestFault`: invalid or unsendable requests, upstream 4xx, context length, content
+ * filter), rate limits (the upstream is up and said when to come back), client disconnects and
+ * shutdown cuts. The breaker itself only counts what this says.
  */
 const BREAKER_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'upstream_error',
@@ -18,7 +19,7 @@ const BREAKER_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 export function countsAsBreakerFailure(error: GatewayError): boolean {
-  return BREAKER_FAILURES.has(error.code);
+  return !isRequestFault(error) && BREAKER_FAILURES.has(error.code);
 }
 
 /** A deployment skipped because its circuit is open (or every half-open probe slot is taken). */

@@ -13,7 +13,9 @@ import type { DeploymentStates } from '../resilience/deployment-state.js';
  * - the deployment's retry budget has a retry left (retries ≤ `budget.ratio` of recent first
  *   attempts, at least `budget.minRetries` per window).
  * Otherwise the last error is thrown at once, for the router to fall back. The wait is
- * exponential with full jitter, and never shorter than the upstream's `retry-after`.
+ * exponential with full jitter, and never shorter than the upstream's `retry-after`. Every
+ * attempt's `retry-after` (429/503/529) is also noted on the deployment's `UpstreamPause`, which
+ * the router honours for the requests that follow.
  *
  * @example composeDeployment(breaker(states), retry(states), attempt(states), timeout(states), firstChunk())
  */
@@ -30,6 +32,7 @@ export function retry(states: DeploymentStates): DeploymentPolicy {
           return await next(call, deployment, ctx);
         } catch (err) {
           const error = toGatewayError(err);
+          runtime.pause.note(error); // a retry-after is remembered for every request, not only this one
           if (!error.retryable || attempt >= settings.maxAttempts || ctx.signal.aborted) throw error;
           backoff ??= exponentialBackoff(settings);
           const delay = retryDelay(backoff.next(), error.retryAfterMs, settings.retryAfterMaxMs);

@@ -6,6 +6,7 @@ import type { Deployment } from '../core/types.js';
 import type { ModelAlias, ModelRegistry } from '../router/model-registry.js';
 import { CircuitBreaker, type BreakerSnapshot, type BreakerTransition } from './circuit-breaker.js';
 import { RetryBudget } from './retry-budget.js';
+import { UpstreamPause, type PauseSnapshot } from './upstream-pause.js';
 import { resolveAlias, resolveDeployment, type AliasSettings, type DeploymentSettings } from './settings.js';
 
 /** Published on every breaker transition; subscribe with `diagnostics_channel.subscribe`. */
@@ -15,10 +16,12 @@ const breakerChannel = channel(BREAKER_CHANNEL);
 /** Smoothing of the latency EWMA: the newest sample's weight. */
 const EWMA_ALPHA = 0.3;
 
-/** The live state of one deployment: its settings, breaker, retry budget and load. */
+/** The live state of one deployment: its settings, breaker, retry budget, upstream pause and load. */
 export class DeploymentRuntime {
   readonly breaker: CircuitBreaker;
   readonly budget: RetryBudget;
+  /** The `retry-after` the upstream last asked for, honoured across requests. */
+  readonly pause: UpstreamPause;
   /** Attempts in progress (a stream counts until it ends). */
   inFlight = 0;
   /** Smoothed latency to the commit point of successful attempts; null before the first. */
@@ -29,9 +32,11 @@ export class DeploymentRuntime {
     readonly settings: DeploymentSettings,
     clock: Clock,
     onTransition: (runtime: DeploymentRuntime, transition: BreakerTransition) => void,
+    onPause: (runtime: DeploymentRuntime, pause: PauseSnapshot) => void = () => undefined,
   ) {
     this.breaker = new CircuitBreaker(clock, settings.breaker, (t) => onTransition(this, t));
     this.budget = new RetryBudget(clock, settings.retry.budget);
+    this.pause = new UpstreamPause(clock, settings.maxPauseMs, (p) => onPause(this, p));
   }
 
   recordLatency(ms: number): void {
@@ -47,6 +52,8 @@ export interface DeploymentStatus {
   weight: number;
   /** The breaker, with `since` as an ISO timestamp. */
   breaker: Omit<BreakerSnapshot, 'since'> & { since: string };
+  /** A pause the upstream asked for (retry-after), in force until `until`; null when none. */
+  pause: (PauseSnapshot & { until: string }) | null;
   inFlight: number;
   latencyEwmaMs: number | null;
   retryBudget: { available: number; refused: number };
@@ -73,6 +80,10 @@ export class DeploymentStates {
       else log.info(fields, t.to === 'closed' ? 'circuit breaker closed' : 'circuit breaker half-open');
       if (breakerChannel.hasSubscribers) breakerChannel.publish(fields);
     };
+    const onPause = (runtime: DeploymentRuntime, pause: PauseSnapshot): void => {
+      const fields = { deployment: runtime.deployment.id, alias: runtime.deployment.alias, ...pause };
+      log.warn(fields, "deployment paused at the upstream's request (retry-after)");
+    };
     for (const alias of models.list()) {
       const aliasConfig = config.models[alias.name];
       if (!aliasConfig) continue;
@@ -82,7 +93,7 @@ export class DeploymentStates {
         const deploymentConfig = aliasConfig.deployments[index];
         if (!providerTimeouts || !deploymentConfig) return;
         const settings = resolveDeployment(config.resilience, aliasConfig, deploymentConfig, index, providerTimeouts);
-        this.runtimes.set(deployment, new DeploymentRuntime(deployment, settings, clock, onTransition));
+        this.runtimes.set(deployment, new DeploymentRuntime(deployment, settings, clock, onTransition, onPause));
       });
     }
   }
@@ -100,12 +111,13 @@ export class DeploymentStates {
     return settings;
   }
 
-  /** For `GET /health`: each deployment of an alias with its breaker and load. */
+  /** For `GET /health`: each deployment of an alias with its breaker, pause and load. */
   status(alias: ModelAlias): DeploymentStatus[] {
     return alias.deployments.map((deployment) => {
       const runtime = this.get(deployment);
       const breaker = runtime.breaker.snapshot();
       const sinceWall = this.clock.wallNow() - (this.clock.now() - breaker.since);
+      const pause = runtime.pause.snapshot();
       return {
         id: deployment.id,
         provider: deployment.provider,
@@ -113,6 +125,7 @@ export class DeploymentStates {
         priority: runtime.settings.priority,
         weight: runtime.settings.weight,
         breaker: { ...breaker, since: new Date(sinceWall).toISOString() },
+        pause: pause && { ...pause, until: new Date(this.clock.wallNow() + pause.remainingMs).toISOString() },
         inFlight: runtime.inFlight,
         latencyEwmaMs: runtime.latencyEwmaMs === null ? null : Math.round(runtime.latencyEwmaMs * 10) / 10,
         retryBudget: { available: runtime.budget.available(), refused: runtime.budget.refused },

@@ -39,6 +39,8 @@ export interface DeploymentSettings {
   readonly priority: number;
   readonly weight: number;
   readonly contextWindow: number | undefined;
+  /** Cap of a pause remembered from an upstream's `retry-after` (`resilience.maxPauseMs`). */
+  readonly maxPauseMs: number;
 }
 
 /** The alias-level settings the router uses. */
@@ -99,6 +101,7 @@ export function resolveDeployment(
     priority: deployment.priority ?? index,
     weight: deployment.weight,
     contextWindow: deployment.contextWindow,
+    maxPauseMs: global.maxPauseMs,
   });
 }
 

@@ -28,7 +28,7 @@ const DEFAULT_RETRY_AFTER_MS = 1_000;
  * The error for an alias whose every deployment failed or was skipped: 503
  * `no_deployment_available` naming the alias and each attempt's cause (each upstream attempt,
  * retries included, then each skipped deployment), with `retry-after` the soonest wait any
- * deployment asked for (an open circuit's probe time, a 429's retry-after), else 1 s. Every
+ * deployment asked for (an open circuit's probe time, a 429's retry-after, a remembered pause), else 1 s. Every
  * underlying error is kept as the `cause` (an AggregateError).
  */
 export function exhaustedError(alias: string, failures: readonly DeploymentFailure[], ctx: CallContext): GatewayError {

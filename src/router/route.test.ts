@@ -104,11 +104,12 @@ describe('routeToDeployment', () => {
   });
 
   it('fallbackOn is configurable per alias', async () => {
-    const { run, upstream } = setup(two({ fallbackOn: { rate_limited: 'none', content_filtered: 'next' } }), {
+    const { run, upstream, clock } = setup(two({ fallbackOn: { rate_limited: 'none', content_filtered: 'next' } }), {
       primary: [e429(), new GatewayError('content_filtered', 'no')],
       fallback: [okChat()],
     });
     await assert.rejects(run().result, { code: 'rate_limited' });
+    await clock.advance(30_000); // the 429's retry-after pauses the primary until then
     await run().result;
     assert.deepEqual(
       upstream.calls.map((c) => c.deployment),

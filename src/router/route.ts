@@ -3,6 +3,7 @@ import { toGatewayError } from '../core/errors.js';
 import type { DeploymentHandler, GatewayCall, GatewayResult, Handler } from '../core/pipeline.js';
 import { CircuitOpenError } from '../policies/breaker.js';
 import type { DeploymentStates } from '../resilience/deployment-state.js';
+import { DeploymentPausedError } from '../resilience/upstream-pause.js';
 import { orderDeployments } from './balance.js';
 import { degradedAnswer, exhaustedError, type DeploymentFailure, type StaleAnswerSource } from './degrade.js';
 import { fallbackAction, fitsContext } from './fallback-rules.js';
@@ -22,7 +23,8 @@ export interface RouteOptions {
  * (priority, then the alias's balancing strategy) → the per-deployment pipeline, one deployment
  * after another until one commits. It moves on only when the failure's `fallbackOn` rule says
  * so (`next`, or `larger-context`: the next deployment with a larger context window); a
- * deployment with an open circuit is skipped without an attempt. Everything here happens before
+ * deployment with an open circuit, or paused by its upstream's `retry-after` (`UpstreamPause`),
+ * is skipped without an attempt. Everything here happens before
  * the first byte reaches the client: a stream result has already passed its first chunk.
  *
  * When every deployment failed or was skipped: a stale answer if one is found, else the alias's
@@ -52,6 +54,16 @@ export function routeToDeployment(
       for (const runtime of order) {
         const deployment = runtime.deployment;
         if (!fitsContext(runtime.settings.contextWindow, minContext)) continue;
+        const pause = runtime.pause.snapshot();
+        if (pause) {
+          failures.push({
+            deployment: deployment.id,
+            error: new DeploymentPausedError(deployment, pause),
+            skipped: true,
+          });
+          planned = false;
+          continue;
+        }
         if (!runtime.breaker.canAttempt()) {
           failures.push({
             deployment: deployment.id,

@@ -140,12 +140,12 @@ export function createHttpServer(gateway: Gateway): HttpServer {
   }
 
   app.post('/v1/chat/completions', async (req, reply) => {
-    const request = parseChatRequest(req.body);
+    const request = parseChatRequest(req.body, config.requests);
     await runCall(req, reply, gateway.toCall('chat', request));
   });
 
   app.post('/v1/embeddings', async (req, reply) => {
-    const request = parseEmbeddingRequest(req.body);
+    const request = parseEmbeddingRequest(req.body, config.requests);
     await runCall(req, reply, gateway.toCall('embeddings', request));
   });
 

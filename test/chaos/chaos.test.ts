@@ -159,6 +159,9 @@ describe('chaos: 30 % 5xx and 10 % 429 on the primary, retry and one fallback', 
           healthy: { type: 'openai', baseUrl: `${healthy.url}/v1` },
         },
         models,
+        // This mix exercises retry, breaker and fallback; with remembered pauses every 429 (1 s)
+        // would park the primary for everyone (test/e2e/upstream-pause.test.ts covers that).
+        resilience: { maxPauseMs: 0 },
       },
       {
         observers: [

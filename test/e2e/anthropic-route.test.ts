@@ -145,7 +145,7 @@ describe('@anthropic-ai/sdk → /v1/messages', () => {
       const limited = claude.withOptions({
         defaultHeaders: { 'x-mock-error-status': '429', 'x-mock-retry-after-s': '7' },
       });
-      await assert.rejects(limited.messages.create(params), (err: unknown) => {
+      await assert.rejects(limited.messages.create({ ...params, model: 'limited' }), (err: unknown) => {
         assert.ok(err instanceof Anthropic.RateLimitError);
         assert.equal(err.type, 'rate_limit_error');
         assert.equal(err.headers?.get('retry-after'), '7');

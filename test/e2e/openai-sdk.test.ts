@@ -34,6 +34,8 @@ describe('official openai SDK against a running gateway', () => {
         },
         models: {
           'gpt-4o-mini': { deployments: [{ provider: 'up', model: 'gpt-4o-mini' }] },
+          // The 429 test's retry-after pauses its deployment for 7 s, for every request: an alias of its own.
+          limited: { deployments: [{ provider: 'up', model: 'gpt-4o-mini' }] },
           hangs: { deployments: [{ provider: 'slow', model: 'gpt-4o-mini' }] },
           unreachable: { deployments: [{ provider: 'down', model: 'gpt-4o-mini' }] },
           'text-embedding-3-small': {
@@ -111,6 +113,7 @@ describe('official openai SDK against a running gateway', () => {
     assert.deepEqual(models.data.map((m) => m.id).sort(), [
       'gpt-4o-mini',
       'hangs',
+      'limited',
       'text-embedding-3-small',
       'unreachable',
     ]);
@@ -187,7 +190,7 @@ describe('official openai SDK against a running gateway', () => {
     const limited = client.withOptions({
       defaultHeaders: { 'x-mock-error-rate': '1', 'x-mock-error-status': '429', 'x-mock-retry-after-s': '7' },
     });
-    await assert.rejects(limited.chat.completions.create({ model: 'gpt-4o-mini', messages }), (err: unknown) => {
+    await assert.rejects(limited.chat.completions.create({ model: 'limited', messages }), (err: unknown) => {
       assert.ok(err instanceof OpenAI.RateLimitError);
       assert.equal(err.headers.get('retry-after'), '7');
       return true;

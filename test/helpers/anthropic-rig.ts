@@ -29,6 +29,8 @@ export async function startAnthropicRig(): Promise<AnthropicRig> {
       },
       models: {
         'gpt-4o-mini': { deployments: [{ provider: 'up', model: 'gpt-4o-mini' }] },
+        // For 429 tests: a retry-after pauses the deployment for every later request, so it gets its own alias.
+        limited: { deployments: [{ provider: 'up', model: 'gpt-4o-mini' }] },
         'claude-sonnet': { deployments: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
         'claude-embeddings': {
           type: 'embeddings',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice } from '../../core/types.js';
+import type { RequestLimits } from '../../core/request-limits.js';
 import { parseWith } from '../../core/validate-request.js';
 import type {
   AnthropicContentBlock,
@@ -97,14 +98,15 @@ const requestSchema = z.looseObject({
  * - limitation: `top_k` (no OpenAI equivalent), `thinking`, `service_tier` and other Anthropic-only
  *   fields are dropped; document blocks, images inside tool results and server tools are refused.
  *
- * Problems are 400 `invalid_request` errors naming the field (`messages[1].content[0].source.type`).
+ * Problems are 400 `invalid_request` errors naming the field (`messages[1].content[0].source.type`),
+ * a body nested deeper than `limits.maxDepth` included (checked before anything else).
  *
  * @example fromAnthropicRequest({ model: 'fast', max_tokens: 64, system: 'Be terse.',
  *   messages: [{ role: 'user', content: 'Hi' }] })
  *   // → { model: 'fast', max_tokens: 64, messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'Hi' }] }
  */
-export function fromAnthropicRequest(body: unknown): ChatRequest {
-  const req = parseWith<AnthropicRequest>(requestSchema, body);
+export function fromAnthropicRequest(body: unknown, limits?: RequestLimits): ChatRequest {
+  const req = parseWith<AnthropicRequest>(requestSchema, body, limits);
   const messages: ChatMessage[] = [];
   if (req.system !== undefined) messages.push(systemMessage(req.system, 'system'));
   req.messages.forEach((turn, i) => {

@@ -127,7 +127,8 @@ describe('anthropic provider (fixtures over a socket)', () => {
         assert.ok(err instanceof GatewayError);
         assert.equal(err.code, 'upstream_error');
         assert.equal(err.retryable, true);
-        assert.match(err.message, /claude: upstream stream error \(overloaded_error\): Overloaded/);
+        assert.equal(err.message, 'claude: upstream stream error (overloaded_error)');
+        assert.match(err.upstreamMessage ?? '', /^Overloaded/);
         return true;
       },
     );
@@ -157,7 +158,11 @@ describe('anthropic provider (fixtures over a socket)', () => {
         assert.equal(err.status, fixture.expect.status);
         assert.equal(err.retryable, fixture.expect.retryable);
         assert.equal(err.upstreamStatus, fixture.status);
-        assert.ok(err.message.includes(fixture.body.error.message), err.message);
+        // The upstream's text reaches the client only for its own 4xx/429; auth failures and 5xx get a
+        // fixed message, and the (redacted) text goes to the logs.
+        const withheld = fixture.status === 401 || fixture.status === 403 || fixture.status >= 500;
+        assert.equal(err.message.includes(fixture.body.error.message), !withheld, err.message);
+        assert.equal(err.upstreamMessage, fixture.body.error.message);
         if (fixture.expect.retryAfterMs) assert.equal(err.retryAfterMs, fixture.expect.retryAfterMs);
         return true;
       });

@@ -11,6 +11,7 @@ import type { AnthropicMessage, AnthropicStreamEvent } from '../../protocols/ant
 import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
 import { createJsonPost } from '../http/post-json.js';
+import { providerSecrets, secretRedactor } from '../http/redact-secrets.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
 
@@ -37,8 +38,9 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   if (config.apiKey) baseHeaders['x-api-key'] = config.apiKey.reveal();
   const options = { defaultMaxTokens: config.defaultMaxTokens };
 
-  const postJson = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders);
-  const post = (payload: unknown, ctx: CallContext) => postJson('/v1/messages', payload, ctx);
+  const redact = secretRedactor(providerSecrets(config));
+  const postJson = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders, redact);
+  const post = (build: () => unknown, ctx: CallContext) => postJson('/v1/messages', build, ctx);
 
   const created = (ctx: CallContext): number => Math.floor(ctx.clock.wallNow() / 1000);
 
@@ -47,7 +49,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     kind: 'anthropic',
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      const response = await post(toAnthropicRequest(req, options), ctx);
+      const response = await post(() => toAnthropicRequest(req, options), ctx);
       let text: string;
       try {
         text = await response.body.text();
@@ -71,8 +73,8 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
-      const response = await post({ ...toAnthropicRequest(req, options), stream: true }, ctx);
-      return iterateEvents(id, response, ctx, created(ctx));
+      const response = await post(() => ({ ...toAnthropicRequest(req, options), stream: true }), ctx);
+      return iterateEvents(id, response, ctx, created(ctx), redact);
     },
 
     async close(): Promise<void> {
@@ -86,6 +88,7 @@ async function* iterateEvents(
   response: Dispatcher.ResponseData,
   ctx: CallContext,
   created: number,
+  redact: (text: string) => string,
 ): AsyncGenerator<ChatChunk> {
   const decoder = createStreamDecoder(created);
   try {
@@ -101,7 +104,7 @@ async function* iterateEvents(
       }
       if (event.type === 'error') {
         const status = statusForErrorType(event.error?.type);
-        throw mapUpstreamHttpError(id, status, sse.data, {}, { inBand: true });
+        throw mapUpstreamHttpError(id, status, sse.data, {}, { inBand: true, redact });
       }
       // Events after message_stop (there should be none) are read and ignored, so the connection is reused.
       if (!decoder.done) for (const chunk of decoder.push(event)) yield chunk;

@@ -27,6 +27,8 @@ export interface MockServer {
   /** `http://host:port`: append `/v1` for an OpenAI base URL; use it as is for an Anthropic one. */
   readonly url: string;
   readonly port: number;
+  /** HTTP requests received so far, on any route (what a test counts to see whether an upstream was called). */
+  readonly received: number;
   /** Stops listening and drops every connection, hung and stalled ones included. */
   close(): Promise<void>;
 }
@@ -134,6 +136,9 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    get received() {
+      return requests;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

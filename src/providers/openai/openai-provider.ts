@@ -6,6 +6,7 @@ import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingR
 import { mapTransportError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
 import { createJsonPost } from '../http/post-json.js';
+import { providerSecrets, secretRedactor } from '../http/redact-secrets.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
 
@@ -21,7 +22,8 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
     ...config.headers,
   };
   if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey.reveal()}`;
-  const post = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders);
+  const redact = secretRedactor(providerSecrets(config));
+  const post = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders, redact);
 
   async function readJson<T>(response: Dispatcher.ResponseData, ctx: CallContext): Promise<T> {
     let text: string;
@@ -45,19 +47,19 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
       const { stream_options: _ignored, ...rest } = req;
-      const response = await post('/chat/completions', { ...rest, stream: false }, ctx);
+      const response = await post('/chat/completions', () => ({ ...rest, stream: false }), ctx);
       return readJson<ChatResponse>(response, ctx);
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
       // Always ask for usage: the ledger needs it. The server strips it when the client did not ask.
       const payload = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-      const response = await post('/chat/completions', payload, ctx);
-      return iterateChunks(id, response, ctx);
+      const response = await post('/chat/completions', () => payload, ctx);
+      return iterateChunks(id, response, ctx, redact);
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-      const response = await post('/embeddings', req, ctx);
+      const response = await post('/embeddings', () => req, ctx);
       return readJson<EmbeddingResponse>(response, ctx);
     },
 
@@ -71,6 +73,7 @@ async function* iterateChunks(
   id: string,
   response: Dispatcher.ResponseData,
   ctx: CallContext,
+  redact: (text: string) => string,
 ): AsyncGenerator<ChatChunk> {
   let done = false;
   try {
@@ -86,8 +89,10 @@ async function* iterateChunks(
         throw new GatewayError('upstream_error', `${id}: upstream sent a malformed stream event`);
       }
       if (parsed.error) {
-        throw new GatewayError('upstream_error', `${id}: upstream stream error: ${parsed.error.message ?? 'unknown'}`, {
+        // An in-band error is a server error: the client gets a fixed message, the log the redacted text.
+        throw new GatewayError('upstream_error', `${id}: upstream stream error`, {
           upstreamStatus: 200,
+          upstreamMessage: redact(parsed.error.message ?? 'unknown'),
           ...(parsed.error.code ? { wireCode: parsed.error.code } : {}),
         });
       }

@@ -28,7 +28,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, kit: RouteKit): vo
     url: '/v1/messages',
     errorHandler: kit.errorHandler(anthropicWire),
     handler: async (req, reply) => {
-      const request = fromAnthropicRequest(req.body);
+      const request = fromAnthropicRequest(req.body, kit.gateway.config.requests);
       await kit.runCall(req, reply, kit.gateway.toCall('chat', request), anthropicWire);
     },
   });

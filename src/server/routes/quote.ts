@@ -21,8 +21,8 @@ export function registerQuoteRoute(app: FastifyInstance, gateway: Gateway, optio
     const body = req.body as Record<string, unknown> | null;
     const isEmbeddings = body !== null && typeof body === 'object' && 'input' in body && !('messages' in body);
     const call = isEmbeddings
-      ? gateway.toCall('embeddings', parseEmbeddingRequest(body))
-      : gateway.toCall('chat', parseChatRequest(body));
+      ? gateway.toCall('embeddings', parseEmbeddingRequest(body, gateway.config.requests))
+      : gateway.toCall('chat', parseChatRequest(body, gateway.config.requests));
     const principal = options.principalOf ? await options.principalOf(req) : ANONYMOUS;
     const ctx = gateway.createContext(call.request.model, false, { requestId: req.id, headers: req.headers });
     attribute(ctx.record, call.request, req.headers);
