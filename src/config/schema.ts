@@ -60,6 +60,11 @@ const openaiProviderSchema = z
           .transform((h) => h.toLowerCase()),
       )
       .default([]),
+    /**
+     * The field that carries the output limit upstream: `auto` sends `max_completion_tokens` to
+     * api.openai.com and for OpenAI's reasoning/new models (o1, o3, gpt-5…), `max_tokens` otherwise.
+     */
+    outputLimitField: z.enum(['auto', 'max_completion_tokens', 'max_tokens']).default('auto'),
     ...providerBase,
   })
   .strict();

@@ -8,6 +8,7 @@ import { readSse } from '../http/read-sse.js';
 import { createJsonPost } from '../http/post-json.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
+import { outputLimitField, withOutputLimitField } from './output-limit.js';
 
 /**
  * The OpenAI wire format: api.openai.com and everything that speaks it (vLLM, Ollama, Groq,
@@ -22,6 +23,9 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
   };
   if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey.reveal()}`;
   const post = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders);
+  /** The request as this upstream reads it: the output limit in the field it knows. */
+  const toWire = (req: ChatRequest): ChatRequest =>
+    withOutputLimitField(req, outputLimitField(config.outputLimitField, config.baseUrl, req.model));
 
   async function readJson<T>(response: Dispatcher.ResponseData, ctx: CallContext): Promise<T> {
     let text: string;
@@ -44,14 +48,14 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
     kind: 'openai',
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      const { stream_options: _ignored, ...rest } = req;
+      const { stream_options: _ignored, ...rest } = toWire(req);
       const response = await post('/chat/completions', { ...rest, stream: false }, ctx);
       return readJson<ChatResponse>(response, ctx);
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
       // Always ask for usage: the ledger needs it. The server strips it when the client did not ask.
-      const payload = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
+      const payload = { ...toWire(req), stream: true, stream_options: { ...req.stream_options, include_usage: true } };
       const response = await post('/chat/completions', payload, ctx);
       return iterateChunks(id, response, ctx);
     },
