@@ -239,7 +239,7 @@ const logSchema = z
 
 const redisSchema = z
   .object({
-    /** `redis://host:6379/0` or `rediss://…` (a password here is shown by `config check --print`; use `password`). */
+    /** `redis://host:6379/0` or `rediss://…` (a password here is masked by `config check --print`; `password` keeps it out of the file). */
     url: z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
