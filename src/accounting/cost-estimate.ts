@@ -72,6 +72,12 @@ export function estimateCall(
   return { prompt, promptTokensMax, outputTokensMax, maxCostMicros, inputMaxPico, price };
 }
 
+/** The estimate of an alias: its dearest deployment's, and every deployment's by id. */
+export type AliasEstimate = CostEstimate & {
+  deployment: Deployment;
+  byDeployment: ReadonlyMap<string, CostEstimate>;
+};
+
 /**
  * The estimate on the dearest of an alias's deployments: whichever one serves the call (fallback
  * included), a reservation of its `maxCostMicros` covers it. Null for an unknown alias.
@@ -81,15 +87,38 @@ export function estimateAlias(
   models: ModelRegistry,
   priceOf: (deployment: Deployment) => ModelPrice,
   options: EstimateOptions,
-): (CostEstimate & { deployment: Deployment }) | null {
+): AliasEstimate | null {
   if (!models.has(call.request.model)) return null;
   const alias = models.resolve(call.request.model, call.kind === 'embeddings' ? 'embeddings' : 'chat');
+  const byDeployment = new Map<string, CostEstimate>();
   let dearest: (CostEstimate & { deployment: Deployment }) | null = null;
   for (const deployment of alias.deployments) {
     const estimate = estimateCall(call, deployment, priceOf(deployment), options);
+    byDeployment.set(deployment.id, estimate);
     if (!dearest || estimate.maxCostMicros > dearest.maxCostMicros) dearest = { ...estimate, deployment };
   }
-  return dearest;
+  return dearest && { ...dearest, byDeployment };
+}
+
+/**
+ * The output limit (per choice) to send each deployment of an alias so that no answer can cost
+ * more than `reservedMicros`: the output tokens the reservation covers at that deployment's
+ * prices once its input's share is taken, never above what its estimate counted (the model's
+ * limit, which upstreams refuse to exceed), divided among `n` choices. On the dearest deployment
+ * that is its `outputTokensMax`; on a cheaper one, at least its own.
+ *
+ * @example outputCaps(estimateAlias(call, models, priceOf, options)!, reservation.amountMicros, 1)
+ *   // → Map { 'gpt-4o#0' => 16384, 'gpt-4o#1' => 16384 }
+ */
+export function outputCaps(estimate: AliasEstimate, reservedMicros: number, n: number): Map<string, number> {
+  const choices = Math.max(1, Math.floor(n));
+  const caps = new Map<string, number>();
+  for (const [id, each] of estimate.byDeployment) {
+    const tokens = Math.min(outputAllowance(reservedMicros, each), each.outputTokensMax);
+    // At least 1: upstreams refuse a limit of 0 (only a model priced with no output gets here).
+    caps.set(id, Math.max(1, Math.floor(tokens / choices)));
+  }
+  return caps;
 }
 
 /** `max_completion_tokens` / `max_tokens` clamped to the model's limit (the limit when unset), × `n`. */

@@ -11,6 +11,8 @@ import {
 
 const INTERVALS: readonly UsageInterval[] = ['hour', 'day', 'month'];
 const MAX_LIMIT = 100_000;
+/** The latest time a JavaScript Date holds (year 275760): anything later cannot be reported. */
+const MAX_TIME_MS = 8_640_000_000_000_000;
 
 const bad = (param: string, message: string): never => {
   throw new GatewayError('invalid_request', `Invalid usage query: '${param}' ${message}.`, { param });
@@ -22,7 +24,10 @@ const bad = (param: string, message: string): never => {
  */
 export function parseTime(value: string, param: string): number {
   const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
+  if (/^\d+$/.test(text)) {
+    const ms = Number(text);
+    return ms <= MAX_TIME_MS ? ms : bad(param, `is out of range: epoch ms must be from 0 to ${MAX_TIME_MS}`);
+  }
   const utc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text;
   const ms = /^\d{4}-\d{2}-\d{2}/.test(utc) ? Date.parse(utc) : Number.NaN;
   return Number.isFinite(ms) ? ms : bad(param, `must be an ISO date (2026-01-15, 2026-01-15T10:00:00Z) or epoch ms`);
@@ -47,7 +52,8 @@ export function parseUsageParams(params: Record<string, string | undefined>, now
     .map((d) => d.trim())
     .filter((d) => d.length > 0);
   for (const d of groupBy)
-    if (!(d in USAGE_DIMENSIONS)) bad('group_by', `has "${d}"; use any of ${Object.keys(USAGE_DIMENSIONS).join(', ')}`);
+    if (!Object.hasOwn(USAGE_DIMENSIONS, d))
+      bad('group_by', `has "${d}"; use any of ${Object.keys(USAGE_DIMENSIONS).join(', ')}`);
   const interval = params.interval?.trim() || null;
   if (interval !== null && !INTERVALS.includes(interval as UsageInterval))
     bad('interval', `must be one of ${INTERVALS.join(', ')}`);

@@ -1,7 +1,9 @@
 import { loadConfig } from '../config/load.js';
+import { redactUrlPassword } from '../config/redact-url.js';
 import { createGateway } from '../gateway.js';
 import { createLogger } from '../observability/logger.js';
 import { createHttpServer } from '../server/app.js';
+import { onShutdownSignals } from './shutdown-signals.js';
 
 export interface ServeOptions {
   config?: string;
@@ -9,7 +11,7 @@ export interface ServeOptions {
   host?: string;
 }
 
-/** `tollgate serve`: load config, build the gateway, listen, drain on SIGTERM/SIGINT, exit 0. */
+/** `tollgate serve`: load config, build the gateway, listen, drain on SIGTERM/SIGINT, exit 0 (a second signal: exit 1 now). */
 export async function serve(options: ServeOptions): Promise<void> {
   const overrides = {
     server: {
@@ -29,34 +31,30 @@ export async function serve(options: ServeOptions): Promise<void> {
     {
       address,
       config: loaded.source.embedded ? 'embedded default' : loaded.source.files,
-      storage: config.storage.url.startsWith('sqlite:')
-        ? config.storage.url
-        : config.storage.url.replace(/\/\/[^@]*@/, '//***@'),
+      storage: redactUrlPassword(config.storage.url),
       models: gateway.models.list().map((m) => m.name),
     },
     `Tollgate listening on ${address}`,
   );
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
+  onShutdownSignals({
+    drain(signal) {
+      log.info({ signal }, 'shutdown requested');
+      void (async () => {
+        await lifecycle.drain(() => app.close());
+        await gateway.close();
+        log.info('shutdown complete');
+        log.flush?.();
+        setTimeout(() => process.exit(0), 50).unref();
+      })().catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+    },
+    exitNow(signal) {
       log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutdown requested');
-    void (async () => {
-      await lifecycle.drain(() => app.close());
-      await gateway.close();
-      log.info('shutdown complete');
       log.flush?.();
-      setTimeout(() => process.exit(0), 50).unref();
-    })().catch((err: unknown) => {
-      log.error({ err }, 'shutdown failed');
       process.exit(1);
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+  });
 }

@@ -4,6 +4,7 @@ import { parseDocument, stringify } from 'yaml';
 import { embeddedDefault, envOverrides } from './defaults.js';
 import { ConfigError, formatPath, fromZodIssues, isAtOrBelow, type ConfigIssue } from './format-errors.js';
 import { interpolate, isPlainObject, type Coercion } from './interpolate.js';
+import { redactUrlPassword } from './redact-url.js';
 import { configSchema, findUnknownProviders, type Config, type ConfigInput } from './schema.js';
 import { Secret } from './secret.js';
 import { resolveSecretRefs, type ResolveOptions } from './secret-refs.js';
@@ -113,6 +114,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
 export function printableConfig(config: Config): string {
   const visit = (value: unknown): unknown => {
     if (value instanceof Secret) return `[redacted] (${value.source})`;
+    if (typeof value === 'string') return redactUrlPassword(value);
     if (Array.isArray(value)) return value.map(visit);
     if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visit(v)]));
     return value;

@@ -61,6 +61,11 @@ const openaiProviderSchema = z
           .transform((h) => h.toLowerCase()),
       )
       .default([]),
+    /**
+     * The field that carries the output limit upstream: `auto` sends `max_completion_tokens` to
+     * api.openai.com and for OpenAI's reasoning/new models (o1, o3, gpt-5…), `max_tokens` otherwise.
+     */
+    outputLimitField: z.enum(['auto', 'max_completion_tokens', 'max_tokens']).default('auto'),
     ...providerBase,
   })
   .strict();
@@ -263,7 +268,7 @@ const logSchema = z
 
 const redisSchema = z
   .object({
-    /** `redis://host:6379/0` or `rediss://…` (a password here is shown by `config check --print`; use `password`). */
+    /** `redis://host:6379/0` or `rediss://…` (a password here is masked by `config check --print`; `password` keeps it out of the file). */
     url: z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')

@@ -1,15 +1,23 @@
 import type { CallContext } from './context.js';
 import type { ChatChunk, ChatRequest, ChatResponse, Deployment, EmbeddingRequest, EmbeddingResponse } from './types.js';
 
+/**
+ * Output tokens (per choice) a call may ask of each deployment, by deployment id: set by the
+ * budget policy when a hard budget applies and the request sets no limit of its own, so the
+ * upstream cannot write more than the reservation covers (`router/invoke-provider.ts` sends it).
+ */
+export type OutputCaps = ReadonlyMap<string, number>;
+
 /** What the client asked for, after validation. */
 export type GatewayCall =
-  | { readonly kind: 'chat'; readonly request: ChatRequest; readonly stream: false }
+  | { readonly kind: 'chat'; readonly request: ChatRequest; readonly stream: false; readonly outputCaps?: OutputCaps }
   | {
       readonly kind: 'chat';
       readonly request: ChatRequest;
       readonly stream: true;
       /** Whether the client asked for the final usage chunk (`stream_options.include_usage`). */
       readonly includeUsage: boolean;
+      readonly outputCaps?: OutputCaps;
     }
   | { readonly kind: 'embeddings'; readonly request: EmbeddingRequest };
 

@@ -7,6 +7,8 @@ import { costMicros } from '../accounting/cost.js';
 import {
   estimateAlias,
   outputAllowance,
+  outputCaps,
+  type AliasEstimate,
   type CostEstimate,
   type EstimateOptions,
 } from '../accounting/cost-estimate.js';
@@ -17,6 +19,7 @@ import { GatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeline.js';
 import type { ChatChunk, Deployment } from '../core/types.js';
 import type { CallObserver } from '../observability/call-summary.js';
+import { hasOutputLimit } from '../router/invoke-provider.js';
 import type { ModelRegistry } from '../router/model-registry.js';
 
 export interface BudgetPolicyOptions {
@@ -44,7 +47,9 @@ const held = new WeakMap<CallContext, Held>();
  * 2. reserve the most the call can cost (`estimateCall`) on all of them at once;
  * 3. refuse with 429 `budget_exceeded` naming the budget (hard), or reroute to a cheaper alias
  *    (downgrade), or let it through and alert (soft);
- * 4. meter a stream as it flows: when it outgrows its reservation, ask for more, and cut it with
+ * 4. when a hard (or downgrade) budget applies and the request sets no output limit, send the
+ *    upstream the limit the reservation covers (`withOutputCaps`), so no answer can outspend it;
+ * 5. meter a stream as it flows: when it outgrows its reservation, ask for more, and cut it with
  *    an in-band `budget_exceeded` event when a hard budget has no more room.
  * The settle step (`settleBudgets`) turns the reservation into the call's actual cost.
  */
@@ -52,7 +57,7 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
   const { service, models, log } = options;
 
   /** Routing reports an unknown alias (model_not_found); the budget policy lets it through. */
-  const estimateFor = (call: GatewayCall): CostEstimate | null =>
+  const estimateFor = (call: GatewayCall): AliasEstimate | null =>
     estimateAlias(call, models, options.priceOf, options.estimate);
 
   return {
@@ -99,6 +104,9 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
           );
         }
         const reservation = admission.reservation;
+        if (budgets.some((b) => b.action !== 'soft')) {
+          target = withOutputCaps(target, estimate, reservation?.amountMicros ?? estimate.maxCostMicros);
+        }
         if (!reservation) return next(target, ctx);
         held.set(ctx, { reservation, estimate });
         const result = await next(target, ctx);
@@ -128,6 +136,15 @@ function downgradeTarget(admission: Admission, model: string): string | null {
   if (!admission.over.every((b) => b.action === 'downgrade')) return null;
   const to = admission.over[0]?.downgradeTo ?? null;
   return to !== model ? to : null;
+}
+
+/**
+ * The call with the output limit its reservation covers on each deployment, when it is a chat
+ * call that sets none itself (deployment params and overrides count: the estimate saw them).
+ */
+function withOutputCaps(call: GatewayCall, estimate: AliasEstimate, reservedMicros: number): GatewayCall {
+  if (call.kind !== 'chat' || hasOutputLimit(call.request)) return call;
+  return { ...call, outputCaps: outputCaps(estimate, reservedMicros, call.request.n ?? 1) };
 }
 
 function withModel(call: GatewayCall, model: string): GatewayCall {

@@ -9,6 +9,22 @@ export function requestFor<T extends ChatRequest | EmbeddingRequest>(request: T,
   return { ...deployment.params, ...request, ...deployment.override, model: deployment.model };
 }
 
+/** Whether a chat request sets an output limit of its own (either field). */
+export function hasOutputLimit(request: ChatRequest): boolean {
+  return typeof request.max_completion_tokens === 'number' || typeof request.max_tokens === 'number';
+}
+
+/**
+ * The upstream request with the call's output cap for this deployment, when it has one and the
+ * request (client, deployment params and overrides merged) sets no limit. The cap goes in the
+ * canonical field, `max_completion_tokens`; each provider sends it in the field its upstream
+ * reads (the openai adapter's `outputLimitField`, Anthropic's `max_tokens`).
+ */
+export function withOutputCap(request: ChatRequest, cap: number | undefined): ChatRequest {
+  if (cap === undefined || hasOutputLimit(request)) return request;
+  return { ...request, max_completion_tokens: cap };
+}
+
 /**
  * The innermost handler of the per-deployment pipeline: calls the provider. Its result is the
  * upstream's commit point (for a stream: headers accepted, chunks not yet read).
@@ -23,7 +39,7 @@ export function invokeProvider(providers: ReadonlyMap<string, Provider>): Deploy
       );
     switch (call.kind) {
       case 'chat': {
-        const request = requestFor(call.request, deployment);
+        const request = withOutputCap(requestFor(call.request, deployment), call.outputCaps?.get(deployment.id));
         if (call.stream) return { kind: 'stream', chunks: await provider.chatStream(request, ctx) };
         return { kind: 'chat', response: await provider.chat(request, ctx) };
       }

@@ -162,7 +162,8 @@ void describe('budgets, end to end (one process, memory store)', () => {
 
   void it('cuts a stream that outgrows its reservation with an in-band budget_exceeded event, priced for what was streamed', async () => {
     // The model's table entry claims at most 16 output tokens; this upstream streams 200 (it
-    // ignores the limit): the reservation cannot cover it and the budget has no room to extend.
+    // ignores the limit the gateway sends, 16): the reservation cannot cover it and the budget
+    // has no room to extend.
     const price = { inputPerMTok: 1, outputPerMTok: 4, maxOutputTokens: 16, encoding: 'o200k_base' as const };
     const { gw, rows } = await start({
       providers: { mock: { type: 'mock', scenario: { completionTokens: 200 } } },
@@ -177,7 +178,10 @@ void describe('budgets, end to end (one process, memory store)', () => {
       window: 'daily',
       limitMicros,
     });
-    const res = await post(gw.url, '/v1/chat/completions', body, { 'x-request-id': 'runaway' });
+    const res = await post(gw.url, '/v1/chat/completions', body, {
+      'x-request-id': 'runaway',
+      'x-mock-ignore-output-limit': '1',
+    });
     assert.equal(res.status, 200);
     const text = await res.text();
     const events = text

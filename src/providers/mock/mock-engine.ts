@@ -14,6 +14,8 @@ export interface MockChatOptions {
   seed: number;
   /** Length of the reply when the request does not cap it lower. */
   completionTokens: number;
+  /** Ignore `max_completion_tokens` / `max_tokens` (an upstream that does not honour them). */
+  ignoreOutputLimit?: boolean;
   /** Unix seconds for `created` (kept out of the hash so equal inputs give equal bytes). */
   created: number;
 }
@@ -72,7 +74,9 @@ export async function generateChatReply(req: ChatRequest, options: MockChatOptio
     };
   }
 
-  const limit = req.max_completion_tokens ?? req.max_tokens ?? Number.POSITIVE_INFINITY;
+  const limit = options.ignoreOutputLimit
+    ? Number.POSITIVE_INFINITY
+    : (req.max_completion_tokens ?? req.max_tokens ?? Number.POSITIVE_INFINITY);
   const last = [...req.messages].reverse().find((m) => m.role === 'user');
   const full = planText(createRandom(hash), last ? messageText(last) : '', options.completionTokens, count.text);
   let plan = limit < options.completionTokens ? truncatePlan(full, limit) : full;

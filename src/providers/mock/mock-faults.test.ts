@@ -12,10 +12,26 @@ describe('mock faults: planning', () => {
     const p = planner({ latencyMs: 100, ttftMs: 20, chunkDelayMs: 5, completionTokens: 10 });
     assert.deepEqual(
       { ...p.plan({}, true), seed: 0 },
-      { seed: 0, latencyMs: 100, ttftMs: 20, chunkDelayMs: 5, completionTokens: 10, fault: null },
+      {
+        seed: 0,
+        latencyMs: 100,
+        ttftMs: 20,
+        chunkDelayMs: 5,
+        completionTokens: 10,
+        ignoreOutputLimit: false,
+        fault: null,
+      },
     );
-    const plan = p.plan({ 'x-mock-latency-ms': '7', 'x-mock-ttft-ms': '0', 'x-mock-chunk-delay-ms': '1' }, true);
-    assert.deepEqual([plan.latencyMs, plan.ttftMs, plan.chunkDelayMs], [7, 0, 1]);
+    const plan = p.plan(
+      {
+        'x-mock-latency-ms': '7',
+        'x-mock-ttft-ms': '0',
+        'x-mock-chunk-delay-ms': '1',
+        'x-mock-ignore-output-limit': '1',
+      },
+      true,
+    );
+    assert.deepEqual([plan.latencyMs, plan.ttftMs, plan.chunkDelayMs, plan.ignoreOutputLimit], [7, 0, 1, true]);
   });
 
   it('adds jitter uniformly within [0, jitterMs]', () => {

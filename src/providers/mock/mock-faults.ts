@@ -28,6 +28,8 @@ export interface MockPlan {
   readonly ttftMs: number;
   readonly chunkDelayMs: number;
   readonly completionTokens: number;
+  /** Write `completionTokens` whatever limit the request sets (an upstream that ignores it). */
+  readonly ignoreOutputLimit: boolean;
   readonly fault: MockFault | null;
 }
 
@@ -65,6 +67,7 @@ export const MOCK_HEADERS = [
   'x-mock-ttft-ms',
   'x-mock-chunk-delay-ms',
   'x-mock-completion-tokens',
+  'x-mock-ignore-output-limit',
   ...FAULT_HEADERS,
 ] as const;
 
@@ -102,6 +105,7 @@ export function createFaultPlanner(seed: number, scenario: MockScenario): MockFa
         ttftMs: read.int('x-mock-ttft-ms') ?? scenario.ttftMs,
         chunkDelayMs: read.int('x-mock-chunk-delay-ms') ?? scenario.chunkDelayMs,
         completionTokens: read.int('x-mock-completion-tokens', 100_000, 1) ?? scenario.completionTokens,
+        ignoreOutputLimit: read.bool('x-mock-ignore-output-limit'),
         fault: fault && !stream && STREAM_ONLY.has(fault.kind) ? null : fault,
       };
     },

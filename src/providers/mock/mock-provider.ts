@@ -54,6 +54,11 @@ export function createMockProvider(id: string, config: MockProviderConfig, clock
     return plan;
   }
 
+  const replyOptions = (plan: MockPlan) => ({
+    seed: config.seed,
+    completionTokens: plan.completionTokens,
+    ignoreOutputLimit: plan.ignoreOutputLimit,
+  });
   const created = (ctx: CallContext): number => Math.floor((clock ?? ctx.clock).wallNow() / 1000);
 
   return {
@@ -63,13 +68,13 @@ export function createMockProvider(id: string, config: MockProviderConfig, clock
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
       // As the openai provider does, a non-stream call drops stream_options rather than fail on it.
       const plan = await begin(ctx, false, validateChatRequest({ ...req, stream: false, stream_options: undefined }));
-      const options = { seed: config.seed, completionTokens: plan.completionTokens, created: created(ctx) };
+      const options = { ...replyOptions(plan), created: created(ctx) };
       return toChatResponse(await generateChatReply(req, options));
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
       const plan = await begin(ctx, true, validateChatRequest({ ...req, stream: true }));
-      const options = { seed: config.seed, completionTokens: plan.completionTokens, created: created(ctx) };
+      const options = { ...replyOptions(plan), created: created(ctx) };
       const reply = await generateChatReply(req, options);
       return streamChunks(id, reply, plan, wait(id, clock ?? ctx.clock, ctx.signal), ctx.signal);
     },

@@ -6,7 +6,7 @@ import type { EmbeddingRequest } from '../../core/types.js';
 import { anthropicDialect } from './mock-anthropic.js';
 import { openaiDialect, type MockDialect } from './mock-dialect.js';
 import { generateEmbeddings } from './mock-embeddings.js';
-import { generateChatReply } from './mock-engine.js';
+import { generateChatReply, type MockChatOptions } from './mock-engine.js';
 import { retryAfterHeaders, type OpenAIErrorBody } from './mock-error-body.js';
 import { createFaultPlanner, MockHeaderError, type MockPlan } from './mock-faults.js';
 import { writeChatStream } from './mock-server-stream.js';
@@ -147,8 +147,13 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
   };
 }
 
-function replyOptions(seed: number, plan: MockPlan): { seed: number; completionTokens: number; created: number } {
-  return { seed, completionTokens: plan.completionTokens, created: Math.floor(Date.now() / 1000) };
+function replyOptions(seed: number, plan: MockPlan): MockChatOptions {
+  return {
+    seed,
+    completionTokens: plan.completionTokens,
+    ignoreOutputLimit: plan.ignoreOutputLimit,
+    created: Math.floor(Date.now() / 1000),
+  };
 }
 
 const TOO_LARGE = Symbol('too large');

@@ -9,6 +9,7 @@ import { createJsonPost } from '../http/post-json.js';
 import { providerSecrets, secretRedactor } from '../http/redact-secrets.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
+import { outputLimitField, withOutputLimitField } from './output-limit.js';
 
 /**
  * The OpenAI wire format: api.openai.com and everything that speaks it (vLLM, Ollama, Groq,
@@ -24,6 +25,9 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
   if (config.apiKey) baseHeaders.authorization = `Bearer ${config.apiKey.reveal()}`;
   const redact = secretRedactor(providerSecrets(config));
   const post = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders, redact);
+  /** The request as this upstream reads it: the output limit in the field it knows. */
+  const toWire = (req: ChatRequest): ChatRequest =>
+    withOutputLimitField(req, outputLimitField(config.outputLimitField, config.baseUrl, req.model));
 
   async function readJson<T>(response: Dispatcher.ResponseData, ctx: CallContext): Promise<T> {
     let text: string;
@@ -46,15 +50,24 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
     kind: 'openai',
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      const { stream_options: _ignored, ...rest } = req;
-      const response = await post('/chat/completions', () => ({ ...rest, stream: false }), ctx);
+      const response = await post(
+        '/chat/completions',
+        () => {
+          const { stream_options: _ignored, ...rest } = toWire(req);
+          return { ...rest, stream: false };
+        },
+        ctx,
+      );
       return readJson<ChatResponse>(response, ctx);
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
       // Always ask for usage: the ledger needs it. The server strips it when the client did not ask.
-      const payload = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-      const response = await post('/chat/completions', () => payload, ctx);
+      const response = await post(
+        '/chat/completions',
+        () => ({ ...toWire(req), stream: true, stream_options: { ...req.stream_options, include_usage: true } }),
+        ctx,
+      );
       return iterateChunks(id, response, ctx, redact);
     },
 

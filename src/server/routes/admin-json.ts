@@ -57,12 +57,14 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new GatewayError('invalid_request', `Invalid request: '${param ?? 'body'}' ${issue.message}.`, { param });
 }
 
-/** A time in a body or query: ISO 8601 (UTC unless an offset is given) or epoch ms. */
-export const timeSchema = z.union([z.number().int().nonnegative(), z.string().min(1)]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const text = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isFinite(ms)) return ms;
-  ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time (2026-02-01T00:00:00Z) or epoch ms' });
-  return z.NEVER;
-});
+/** A time in a body or query: ISO 8601 (UTC unless an offset is given) or epoch ms (up to the latest a Date holds). */
+export const timeSchema = z
+  .union([z.number().int().nonnegative().max(8_640_000_000_000_000), z.string().min(1)])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    const text = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
+    const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+    if (Number.isFinite(ms)) return ms;
+    ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time (2026-02-01T00:00:00Z) or epoch ms' });
+    return z.NEVER;
+  });

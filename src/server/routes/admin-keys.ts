@@ -5,6 +5,7 @@ import type { Gateway } from '../../gateway.js';
 import { attachBudgets, budgetJson, budgetsOf, parseBudgets } from '../../tenancy/budgets.js';
 import { DEFAULT_GRACE_MS, MAX_GRACE_MS } from '../../tenancy/key-store.js';
 import { keyJson, parseBody, timeSchema, toAdminError } from './admin-json.js';
+import { queryFlag, singleValued } from './query-params.js';
 
 const limit = z.number().int().positive().nullable().optional();
 
@@ -79,10 +80,11 @@ export function registerAdminKeyRoutes(app: FastifyInstance, gateway: Gateway): 
     })(),
   );
 
-  app.get<{ Querystring: { tenant?: string; include_inactive?: string } }>('/keys', async (req) => {
+  app.get('/keys', async (req) => {
+    const params = singleValued(req.query);
     const keys = await store.listKeys({
-      ...(req.query.tenant ? { tenant: req.query.tenant } : {}),
-      includeInactive: req.query.include_inactive === 'true' || req.query.include_inactive === '1',
+      ...(params.tenant ? { tenant: params.tenant } : {}),
+      includeInactive: queryFlag(params, 'include_inactive'),
     });
     return { object: 'list', data: keys.map((k) => keyJson(k, now())) };
   });

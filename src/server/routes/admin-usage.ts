@@ -1,15 +1,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseUsageParams, usageReportCsv, usageReportJson } from '../../accounting/usage-report-format.js';
 import { usageReport, type UsageQuery } from '../../accounting/usage-report.js';
+import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
+import { singleValued } from './query-params.js';
 
 export type UsageRequest = FastifyRequest<{ Querystring: Record<string, string | undefined> }>;
 
 /** Whether the client asked for CSV (`format=csv`, or an Accept header preferring `text/csv`). */
 function wantsCsv(req: UsageRequest): boolean {
-  const format = req.query.format?.toLowerCase();
+  const format = singleValued(req.query).format?.trim().toLowerCase();
   if (format === 'csv') return true;
   if (format === 'json') return false;
+  if (format)
+    throw new GatewayError('invalid_request', `Invalid usage query: 'format' must be one of json, csv.`, {
+      param: 'format',
+    });
   const accept = req.headers.accept ?? '';
   return accept.includes('text/csv') && !accept.startsWith('application/json');
 }
@@ -36,8 +42,9 @@ export async function sendUsageReport(
  */
 export function registerAdminUsageRoutes(app: FastifyInstance, gateway: Gateway): void {
   app.get('/usage', async (req: UsageRequest, reply) => {
-    const query = parseUsageParams(req.query, gateway.clock.wallNow());
-    const tenant = req.query.tenant;
+    const params = singleValued(req.query);
+    const query = parseUsageParams(params, gateway.clock.wallNow());
+    const tenant = params.tenant;
     return sendUsageReport(gateway, req, reply, tenant ? { ...query, tenant } : query);
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseUsageParams } from '../../accounting/usage-report-format.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
+import { singleValued } from './query-params.js';
 import { sendUsageReport, type UsageRequest } from './admin-usage.js';
 
 /**
@@ -16,9 +17,10 @@ export function registerTenantUsageRoute(app: FastifyInstance, gateway: Gateway)
       throw new GatewayError('unauthorized', 'Usage is reported per tenant: call with your virtual key (tg-…).', {
         wireCode: 'invalid_api_key',
       });
-    if (req.query.tenant !== undefined && req.query.tenant !== principal.tenant)
+    const params = singleValued(req.query);
+    if (params.tenant !== undefined && params.tenant !== principal.tenant)
       throw new GatewayError('forbidden', "This key may read its own tenant's usage only.", { param: 'tenant' });
-    const query = parseUsageParams(req.query, gateway.clock.wallNow());
+    const query = parseUsageParams(params, gateway.clock.wallNow());
     return sendUsageReport(gateway, req, reply, { ...query, tenant: principal.tenant });
   });
 }
