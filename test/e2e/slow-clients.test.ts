@@ -150,4 +150,39 @@ describe('slow uploads (real process, raw sockets)', () => {
       await gw.close();
     }
   });
+  it('idleTimeoutMs cuts a body that stops arriving (408), never a call waiting for its upstream', async () => {
+    const idleTimeoutMs = 500;
+    const gw = await startTestGateway({
+      server: { idleTimeoutMs, requestTimeoutMs: 30_000 },
+      auth: { mode: 'keys' },
+      providers: { mock: { type: 'mock' } },
+      models: { m: { deployments: [{ provider: 'mock', model: 'mock-1' }] } },
+    });
+    try {
+      await gw.gateway.tenancy.store.createTenant({ id: 'acme' });
+      const { secret } = await gw.gateway.tenancy.store.createKey({ tenant: 'acme' });
+      // The upstream takes 4× the idle timeout to answer: the client is waiting for us, not idle.
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', 'x-mock-latency-ms': '2000' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(res.status, 200);
+      // A body that stops half-way.
+      const conn = await rawConnect(gw.url);
+      conn.write(
+        requestHead('POST', '/v1/chat/completions', {
+          authorization: `Bearer ${secret}`,
+          'content-type': 'application/json',
+          'content-length': 1000,
+        }) + '{"model":"m",',
+      );
+      const lifetime = await Promise.race([conn.closed, sleep(10_000).then(() => null)]);
+      conn.socket.destroy();
+      assert.ok(lifetime !== null && lifetime < 5_000, `closed after ${lifetime} ms`);
+      assert.equal(parseResponses(conn.received())[0]?.status, 408);
+    } finally {
+      await gw.close();
+    }
+  });
 });
