@@ -16,6 +16,7 @@ import { spoolDirFor } from './accounting/spool/spool-dir.js';
 import { recoverSpool } from './accounting/spool/spool-recovery.js';
 import { ledgerObserver } from './accounting/ledger-observer.js';
 import { accessLog } from './observability/access-log.js';
+import { readinessProbe, type ReadinessReport } from './observability/readiness.js';
 import type { CallObserver } from './observability/call-summary.js';
 import { createLogger } from './observability/logger.js';
 import { authenticate } from './policies/authenticate.js';
@@ -56,10 +57,7 @@ export interface CallOptions {
   authenticate?: boolean;
 }
 
-export interface ReadinessReport {
-  ready: boolean;
-  checks: Record<string, string>;
-}
+export type { ReadinessReport } from './observability/readiness.js';
 
 /** The gateway as a library: the same pipeline the HTTP server runs. */
 export interface Gateway {
@@ -205,6 +203,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     return handle(call, ctx);
   }
 
+  // Every dependency a call needs: the SQL store, and Redis when budgets keep their counters there.
+  const readiness = readinessProbe(
+    { storage: () => database.ping(), ...(costs.storePing ? { redis: costs.storePing } : {}) },
+    { timeoutMs: config.server.readinessTimeoutMs, log },
+  );
+
   let closed: Promise<void> | null = null;
 
   return {
@@ -238,16 +242,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         throw new GatewayError('internal_error', `expected embeddings, got ${result.kind}`);
       return result.response;
     },
-    async readiness() {
-      const checks: Record<string, string> = {};
-      try {
-        await database.ping();
-        checks.storage = 'ok';
-      } catch (err) {
-        checks.storage = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
-      }
-      return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
-    },
+    readiness,
     close() {
       closed ??= (async () => {
         await tenancy.close();

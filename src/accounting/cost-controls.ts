@@ -39,6 +39,8 @@ export interface CostControls {
   readonly policy: Policy;
   readonly observers: CallObserver[];
   readonly estimate: EstimateOptions;
+  /** Pings the Redis the budget store uses, on that same connection (for readiness); absent with the memory store. */
+  readonly storePing?: () => Promise<void>;
   /** Waits for settles and alert deliveries in flight, then closes the store. */
   close(): Promise<void>;
 }
@@ -72,7 +74,7 @@ export async function createCostControls(options: CostControlsOptions): Promise<
     return price;
   };
 
-  const store = await openStore(config, log);
+  const { store, ping: storePing } = await openStore(config, log);
   let registry: BudgetRegistry | null = null;
   try {
     const repository = createSqlBudgetRepository(database, {
@@ -132,6 +134,7 @@ export async function createCostControls(options: CostControlsOptions): Promise<
       policy,
       observers: [settleBudgets(budgets)],
       estimate,
+      ...(storePing ? { storePing } : {}),
       async close() {
         activeRegistry.close();
         await budgets.drain();
@@ -175,9 +178,9 @@ function resolvePrices(config: Config, models: ModelRegistry, prices: PriceBook)
   return found;
 }
 
-async function openStore(config: Config, log: Logger): Promise<BudgetStore> {
+async function openStore(config: Config, log: Logger): Promise<{ store: BudgetStore; ping?: () => Promise<void> }> {
   const useRedis = config.budgets.store === 'redis' || (config.budgets.store === 'auto' && config.redis.url);
-  if (!useRedis) return createMemoryBudgetStore();
+  if (!useRedis) return { store: createMemoryBudgetStore() };
   if (!config.redis.url)
     throw new ConfigError([{ path: 'redis.url', message: 'budgets.store is redis but redis.url is not set' }]);
   const redis = await connectRedis({
@@ -186,5 +189,5 @@ async function openStore(config: Config, log: Logger): Promise<BudgetStore> {
     commandTimeoutMs: config.redis.commandTimeoutMs,
     log,
   });
-  return createRedisBudgetStore(redis, config.redis.keyPrefix);
+  return { store: createRedisBudgetStore(redis, config.redis.keyPrefix), ping: () => redis.ping() };
 }

@@ -199,8 +199,30 @@ const serverSchema = z
     shutdownGraceMs: durationMs.default(25_000),
     /** HTTP keep-alive idle timeout for client connections. */
     keepAliveTimeoutMs: durationMs.default(65_000),
+    /** The whole request head must arrive within this (408 otherwise). */
+    headersTimeoutMs: z.number().int().positive().default(10_000),
+    /** The whole request, head and body, must arrive within this (408 otherwise); an answer being produced is not limited by it. */
+    requestTimeoutMs: z.number().int().positive().default(60_000),
+    /** A connection on which the client sends nothing for this long while we wait for it (head or body) is closed. */
+    idleTimeoutMs: z.number().int().positive().default(30_000),
+    /** Open client connections at most; the listener drops new ones beyond it. */
+    maxConnections: z.number().int().positive().default(10_000),
+    /** After an answer sent before the body was read (401, 413, …), read and discard at most this much of the body before closing. */
+    lingerMaxBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(64 * 1024 * 1024),
+    /** … for at most this long. */
+    lingerTimeoutMs: durationMs.default(10_000),
+    /** Each readiness check (storage, Redis) must answer within this, or `/health/ready` reports it `timeout`. */
+    readinessTimeoutMs: z.number().int().positive().default(1_000),
   })
-  .strict();
+  .strict()
+  .refine((server) => server.headersTimeoutMs <= server.requestTimeoutMs, {
+    message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+    path: ['headersTimeoutMs'],
+  });
 
 /** Bounds on request bodies beyond the byte limit, for every route and library call. */
 const requestsSchema = z

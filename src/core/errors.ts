@@ -80,6 +80,25 @@ export const ERRORS = {
     retryable: false,
     description: 'The request body is not `application/json`.',
   },
+  request_timeout: {
+    status: 408,
+    type: 'invalid_request_error',
+    retryable: true,
+    description:
+      'The request (head and body) did not arrive within `server.headersTimeoutMs` / `server.requestTimeoutMs`; the connection is closed.',
+  },
+  expectation_failed: {
+    status: 417,
+    type: 'invalid_request_error',
+    retryable: false,
+    description: 'An `Expect` header other than `100-continue`.',
+  },
+  headers_too_large: {
+    status: 431,
+    type: 'invalid_request_error',
+    retryable: false,
+    description: "The request's headers exceed Node's limit (16 KiB by default).",
+  },
   rate_limited: {
     status: 429,
     type: 'rate_limit_error',

@@ -5,6 +5,9 @@ import { GatewayError } from '../core/errors.js';
 import type { GatewayCall } from '../core/pipeline.js';
 import { parseChatRequest, parseEmbeddingRequest } from '../core/validate-request.js';
 import type { Gateway } from '../gateway.js';
+import { registerBodyGate } from './before-body.js';
+import { connectionGuard, connectionTimeoutOptions } from './connections.js';
+import { principalFor, registerEdgeAuthentication } from './edge-auth.js';
 import { errorHeaders, fromFrameworkError } from './error-response.js';
 import { Lifecycle } from './lifecycle.js';
 import { registerAnthropicRoutes } from './routes/anthropic-messages.js';
@@ -35,29 +38,6 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     shutdownGraceMs: config.server.shutdownGraceMs,
     log,
   });
-  const app = Fastify({
-    logger: false,
-    bodyLimit: config.server.bodyLimitBytes,
-    keepAliveTimeout: config.server.keepAliveTimeoutMs,
-    return503OnClosing: false,
-    forceCloseConnections: 'idle',
-    genReqId: (req: IncomingMessage) => requestId(req.headers['x-request-id']),
-  });
-
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(
-        new GatewayError(
-          'invalid_json',
-          `We could not parse the JSON body of your request: ${(err as Error).message}.`,
-        ),
-        undefined,
-      );
-    }
-  });
-
   /** Renders any error in a route's dialect (OpenAI's unless the route says otherwise). */
   const errorHandler =
     (wire: WireFormat) =>
@@ -76,10 +56,37 @@ export function createHttpServer(gateway: Gateway): HttpServer {
         })
         .send(wire.errorBody(error, req.id));
     };
+  const guard = connectionGuard(config.server, log);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.server.bodyLimitBytes,
+    ...connectionTimeoutOptions(config.server),
+    clientErrorHandler: guard.clientErrorHandler,
+    // Bad URL encoding and the like, answered by fastify's router before any route.
+    frameworkErrors: (err, req, reply) => errorHandler(openaiWire)(err, req as FastifyRequest, reply as FastifyReply),
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    genReqId: (req: IncomingMessage) => requestId(req.headers['x-request-id']),
+  });
+  guard.attach(app.server);
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(
+        new GatewayError(
+          'invalid_json',
+          `We could not parse the JSON body of your request: ${(err as Error).message}.`,
+        ),
+        undefined,
+      );
+    }
+  });
+
   app.setErrorHandler(errorHandler(openaiWire));
-  app.setNotFoundHandler((req, reply) => {
-    const error = new GatewayError('not_found', `Unknown route ${req.method} ${req.url.split('?')[0]}.`);
-    void reply.code(404).header('x-request-id', req.id).send(error.toJSON());
+  app.setNotFoundHandler((req) => {
+    throw new GatewayError('not_found', `Unknown route ${req.method} ${req.url.split('?')[0]}.`);
   });
 
   app.addHook('onRequest', async (req) => {
@@ -88,6 +95,11 @@ export function createHttpServer(gateway: Gateway): HttpServer {
         retryAfterMs: 1000,
       });
     }
+  });
+  registerEdgeAuthentication(app, gateway.tenancy.authenticator);
+  registerBodyGate(app, {
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    linger: { maxBytes: config.server.lingerMaxBytes, timeoutMs: config.server.lingerTimeoutMs },
   });
 
   async function runCall(
@@ -103,7 +115,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
       requestId: req.id,
       headers: requestHeaders,
       signal: controller.signal,
-      authenticate: true,
+      principal: principalFor(req), // authenticated on the headers (edge-auth.ts); the policy checks the model
     });
     attribute(ctx.record, call.request, requestHeaders);
     const res = reply.raw;
@@ -152,7 +164,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
   registerAnthropicRoutes(app, { gateway, runCall, errorHandler });
   registerModelRoutes(app, gateway);
   // The quote is a dry run for the caller's own key: authenticated like any /v1 call.
-  registerQuoteRoute(app, gateway, { principalOf: (req) => gateway.tenancy.authenticator.authenticate(req.headers) });
+  registerQuoteRoute(app, gateway, { principalOf: async (req) => principalFor(req) });
   registerTenantUsageRoute(app, gateway);
   registerAdminRoutes(app, gateway);
   registerHealthRoutes(app, gateway, lifecycle);

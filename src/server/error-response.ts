@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 
 /** Maps errors raised by fastify itself (body parsing, limits, routing) into the registry. */
@@ -27,6 +27,42 @@ export function fromFrameworkError(err: unknown): GatewayError {
     return new GatewayError('invalid_request', e.message ?? 'Bad request', { status: e.statusCode });
   }
   return toGatewayError(err);
+}
+
+/**
+ * Maps what Node's HTTP parser reports on a connection (the server's 'clientError': a request
+ * head or body too slow, headers too large, a method or framing it cannot parse) into the registry.
+ */
+export function fromClientError(err: unknown): GatewayError {
+  const code = (err as { code?: string }).code;
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new GatewayError('request_timeout', 'The request was not received in time; the connection is closed.');
+    case 'HPE_HEADER_OVERFLOW':
+      return new GatewayError('headers_too_large', 'The request headers are too large.');
+    case 'HPE_INVALID_METHOD':
+      return new GatewayError('method_not_allowed', 'Unknown HTTP method.');
+    default:
+      return new GatewayError('invalid_request', 'Malformed HTTP request.');
+  }
+}
+
+/**
+ * A whole HTTP/1.1 response carrying `error` in OpenAI's JSON, for the places where Node hands
+ * us a bare socket instead of a response (`clientError`): always `connection: close`.
+ */
+export function rawErrorResponse(error: GatewayError): string {
+  const body = JSON.stringify(error.toJSON());
+  const headers: Record<string, string> = {
+    ...errorHeaders(error),
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n${head}\r\n${body}`;
 }
 
 /** Headers that go with an error: retry hints the official SDKs obey, plus the error's own. */

@@ -40,6 +40,12 @@ export async function postgresDialect(options: PostgresDialectOptions): Promise<
   });
   // Without a listener, an idle client dropped by the server (restart, failover) crashes the process.
   pool.on('error', (error) => options.log.warn({ err: error }, 'idle PostgreSQL connection failed'));
+  // pg-pool listens for errors only on idle clients: a connection lost during a query would emit
+  // 'error' on a checked-out client with no listener and crash the process. The query itself is
+  // rejected either way; this keeps the process alive.
+  pool.on('connect', (client) =>
+    client.on('error', (error) => options.log.warn({ err: error }, 'PostgreSQL connection lost during a query')),
+  );
   return schemaScoped(new PostgresDialect({ pool }), options.schema);
 }
 

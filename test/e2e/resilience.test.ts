@@ -26,8 +26,11 @@ interface HealthDeployment {
   breaker: { state: string; consecutiveFailures: number; opened: number };
 }
 
+/** `/health` lists deployments and breakers to the admin key only. */
+const ADMIN = 'admin-key-for-resilience-tests-0123456789';
+
 async function breakerOf(gw: TestGateway, alias: string, id: string): Promise<HealthDeployment['breaker']> {
-  const res = await request(`${gw.url}/health`);
+  const res = await request(`${gw.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } });
   const body = (await res.body.json()) as { models: { alias: string; deployments: HealthDeployment[] }[] };
   const deployment = body.models.find((m) => m.alias === alias)?.deployments.find((d) => d.id === id);
   assert.ok(deployment, `${alias}/${id} in /health`);
@@ -59,6 +62,7 @@ describe('breaker and fallback with the primary refusing connections', () => {
     backup = await startMockServer({ port: 0 });
     gw = await startTestGateway(
       {
+        admin: { apiKey: ADMIN },
         providers: {
           primary: { type: 'openai', baseUrl: `http://127.0.0.1:${port}/v1`, timeouts: { connectMs: 2_000 } },
           backup: { type: 'openai', baseUrl: `${backup.url}/v1` },
@@ -153,6 +157,7 @@ describe('timeouts and cut streams over real sockets', () => {
     mock = await startMockServer({ port: 0 });
     gw = await startTestGateway({
       storage: { url: `sqlite:${ledgerFile}` },
+      admin: { apiKey: ADMIN },
       providers: { up: { type: 'openai', baseUrl: `${mock.url}/v1`, forwardHeaders: ['x-mock-*'] } },
       models: {
         chat: {

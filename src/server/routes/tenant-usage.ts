@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseUsageParams } from '../../accounting/usage-report-format.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
+import { principalFor } from '../edge-auth.js';
 import { singleValued } from './query-params.js';
 import { sendUsageReport, type UsageRequest } from './admin-usage.js';
 
@@ -12,7 +13,7 @@ import { sendUsageReport, type UsageRequest } from './admin-usage.js';
  */
 export function registerTenantUsageRoute(app: FastifyInstance, gateway: Gateway): void {
   app.get('/v1/tollgate/usage', async (req: UsageRequest, reply) => {
-    const principal = await gateway.tenancy.authenticator.authenticate(req.headers);
+    const principal = principalFor(req); // authenticated on the headers (edge-auth.ts)
     if (principal.tenant === null)
       throw new GatewayError('unauthorized', 'Usage is reported per tenant: call with your virtual key (tg-…).', {
         wireCode: 'invalid_api_key',
