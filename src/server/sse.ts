@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { GatewayError } from '../core/errors.js';
 import type { ChatChunk } from '../core/types.js';
 
@@ -46,7 +45,26 @@ export const openaiStreamFormat: StreamFormat = {
 export async function writeFrame(res: ServerResponse, frame: string): Promise<void> {
   if (res.write(frame)) return;
   if (res.destroyed) return;
-  await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  await drainedOrClosed(res);
+}
+
+/**
+ * Resolves on `drain`, `close` or `error`, whichever comes first, and removes all three
+ * listeners: a race of `once()` promises leaves the losers registered, one more per wait, until a
+ * long stream to a slow reader trips MaxListenersExceededWarning.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = (): void => {
+      res.off('drain', settle);
+      res.off('close', settle);
+      res.off('error', settle);
+      resolve();
+    };
+    res.on('drain', settle);
+    res.on('close', settle);
+    res.on('error', settle);
+  });
 }
 
 /** Ends an open stream with its last frame (the format's `done()` or `error()`). */
