@@ -33,6 +33,9 @@ const chatBody = (carrier: string): string => {
 };
 const CARRIERS = ['extra', 'response_format', 'logit_bias', 'tools[].function.parameters'];
 
+/** `/health` shows deployments (breakers, pauses) to the admin key only. */
+const ADMIN = 'admin-key-for-health-detail-0123456789';
+
 interface Health {
   models: {
     alias: string;
@@ -41,7 +44,7 @@ interface Health {
 }
 
 async function breakers(gw: TestGateway): Promise<string[]> {
-  const res = await request(`${gw.url}/health`);
+  const res = await request(`${gw.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } });
   const body = (await res.body.json()) as Health;
   return body.models.flatMap((m) =>
     m.deployments.map(
@@ -69,6 +72,7 @@ function setup(requests: Record<string, number> | undefined) {
       { id: 'backup', provider: 'backup', model: 'gpt-4o-mini' },
     ];
     state.gw = await startTestGateway({
+      admin: { apiKey: ADMIN },
       auth: { mode: 'keys' },
       ...(requests ? { requests } : {}),
       providers: {

@@ -67,12 +67,12 @@ describe('slow uploads (real process, raw sockets)', () => {
     try {
       await waitForHttp(`${base}/health/ready`, proc);
       const pid = proc.child.pid!;
-      // Warm up the very path under test (10 whole 4 MiB uploads without a key), then take the baseline.
-      for (let i = 0; i < 10; i++) {
-        const conn = await slowUpload(base);
-        conn.write(Buffer.alloc(1024, 'x'));
-        await conn.closed;
-      }
+      // Warm up the very path under test with the same load (100 slow uploads), then take the
+      // baseline: what must not happen is memory that a second round adds and never gives back.
+      // (A cold process grows its heap once under 400 MB of discarded bodies and keeps it.)
+      const warmUp = await Promise.all(Array.from({ length: 100 }, () => slowUpload(base)));
+      await Promise.race([Promise.all(warmUp.map((c) => c.closed)), sleep(requestTimeoutMs + 10_000)]);
+      warmUp.forEach((c) => c.socket.destroy());
       await sleep(1_000);
       const baseline = rssMb(pid);
 

@@ -12,6 +12,9 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
  * backup is a healthy mock. Calls are counted at each mock.
  */
 
+/** `/health` shows deployments (breakers, pauses) to the admin key only. */
+const ADMIN = 'admin-key-for-health-detail-0123456789';
+
 interface PauseStatus {
   remainingMs: number;
   status: number;
@@ -20,7 +23,7 @@ interface PauseStatus {
 }
 
 async function pauseOf(gw: TestGateway, id: string): Promise<PauseStatus | null> {
-  const res = await request(`${gw.url}/health`);
+  const res = await request(`${gw.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } });
   const body = (await res.body.json()) as { models: { deployments: { id: string; pause: PauseStatus | null }[] }[] };
   const deployment = body.models[0]?.deployments.find((d) => d.id === id);
   assert.ok(deployment, `${id} in /health`);
@@ -33,6 +36,7 @@ function setup(retryAfterS: number, retry: Record<string, number> = {}) {
     state.primary = await startMockServer({ port: 0, scenario: { errors: [{ status: 429, rate: 1, retryAfterS }] } });
     state.backup = await startMockServer({ port: 0 });
     state.gw = await startTestGateway({
+      admin: { apiKey: ADMIN },
       providers: {
         primary: { type: 'openai', baseUrl: `${state.primary.url}/v1` },
         backup: { type: 'openai', baseUrl: `${state.backup.url}/v1` },
