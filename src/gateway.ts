@@ -20,6 +20,7 @@ import { readinessProbe, type ReadinessReport } from './observability/readiness.
 import type { CallObserver } from './observability/call-summary.js';
 import { createLogger } from './observability/logger.js';
 import { authenticate } from './policies/authenticate.js';
+import { clientUsage } from './policies/client-usage.js';
 import { settle } from './policies/settle.js';
 import { stripTollgateFields } from './policies/strip-tollgate-fields.js';
 import { createProvider } from './providers/create-provider.js';
@@ -75,8 +76,12 @@ export interface Gateway {
   readonly tenancy: Tenancy;
   /** The composed request pipeline. */
   readonly handle: Handler;
-  /** A fresh context for one call; `signal` aborts the upstream request. */
-  createContext(alias: string, stream: boolean, options?: CallOptions): CallContext;
+  /**
+   * A fresh context for one call, attributed (feature, user, tags from the request and headers);
+   * `signal` aborts the upstream request. With `handle`, the one way a call runs: the library
+   * methods, the HTTP routes and the quote route all go through these two.
+   */
+  createContext(call: GatewayCall, options?: CallOptions): CallContext;
   /** Validates and runs a chat completion (non-stream). */
   chat(body: unknown, options?: CallOptions): Promise<ChatResponse>;
   /** Validates and runs a streamed chat completion; resolves at the upstream's commit point. */
@@ -165,15 +170,16 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   )(invokeProvider(providers));
   const route = routeToDeployment(models, perDeployment, { states: deployments, stale: options.staleAnswers });
   const handle = compose(
+    clientUsage(),
     settle(observers, { price: (call, ctx) => costs.price(call, ctx) }),
     authenticate(tenancy.authenticator),
     stripTollgateFields(),
     costs.policy,
   )(route);
 
-  function createContext(alias: string, stream: boolean, callOptions: CallOptions = {}): CallContext {
+  function createContext(call: GatewayCall, callOptions: CallOptions = {}): CallContext {
     const requestId = callOptions.requestId ?? randomUUID();
-    return {
+    const ctx: CallContext = {
       requestId,
       callId: newCallId(),
       principal: callOptions.principal ?? ANONYMOUS,
@@ -184,9 +190,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       startedAt: clock.now(),
       startedAtWall: clock.wallNow(),
       headers: callOptions.headers ?? {},
-      record: newCallRecord(alias, stream),
+      record: newCallRecord(call.request.model, call.kind === 'chat' && call.stream),
       responseHeaders: {},
     };
+    attribute(ctx.record, call.request, ctx.headers);
+    return ctx;
   }
 
   function toCall(kind: 'chat' | 'embeddings', request: ChatRequest | EmbeddingRequest): GatewayCall {
@@ -197,10 +205,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     return { kind: 'chat', request: chat, stream: false };
   }
 
+  /** The one way a call runs, for the library here and the HTTP server (`createContext` + `handle`). */
   async function run(call: GatewayCall, options: CallOptions | undefined): Promise<GatewayResult> {
-    const ctx = createContext(call.request.model, call.kind === 'chat' && call.stream, options);
-    attribute(ctx.record, call.request, ctx.headers);
-    return handle(call, ctx);
+    return handle(call, createContext(call, options));
   }
 
   // Every dependency a call needs: the SQL store, and Redis when budgets keep their counters there.

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { attribute } from '../core/attribution.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayCall } from '../core/pipeline.js';
 import { parseChatRequest, parseEmbeddingRequest } from '../core/validate-request.js';
@@ -109,15 +108,13 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     wire: WireFormat = openaiWire,
   ): Promise<void> {
     const controller = new AbortController();
-    const stream = call.kind === 'chat' && call.stream;
     const requestHeaders = wire.requestHeaders(req.headers);
-    const ctx = gateway.createContext(call.request.model, stream, {
+    const ctx = gateway.createContext(call, {
       requestId: req.id,
       headers: requestHeaders,
       signal: controller.signal,
       principal: principalFor(req), // authenticated on the headers (edge-auth.ts); the policy checks the model
     });
-    attribute(ctx.record, call.request, requestHeaders);
     const res = reply.raw;
     const onClose = (): void => {
       if (!res.writableFinished) controller.abort(new GatewayError('client_closed', 'client disconnected'));
@@ -137,7 +134,6 @@ export function createHttpServer(gateway: Gateway): HttpServer {
       if (result.kind === 'stream') {
         reply.hijack();
         await sendStream(res, result.chunks, ctx, {
-          includeUsage: call.kind === 'chat' && call.stream && call.includeUsage,
           headers,
           track: (cut) => lifecycle.trackStream(cut),
           abort: (reason) => controller.abort(reason),

@@ -7,8 +7,6 @@ import { writeRawError } from './error-response.js';
 import { SSE_HEADERS, endWith, openaiStreamFormat, writeFrame, type StreamFormat } from './sse.js';
 
 export interface StreamOptions {
-  /** Whether the client asked for the usage chunk; when not, it is stripped (we always ask upstream). */
-  includeUsage: boolean;
   /** Headers for the 200 (request id, deployment, ...). */
   headers: Record<string, string>;
   /** Registers a way to cut this stream at the shutdown deadline; returns an unregister function. */
@@ -62,12 +60,10 @@ export async function sendStream(
     }
     if (cutBy || res.destroyed) return;
     res.writeHead(200, { ...options.headers, ...ctx.responseHeaders, ...SSE_HEADERS });
-    for (const chunk of held) await writeChunk(withoutUsage(chunk, options.includeUsage));
+    for (const chunk of held) await writeChunk(chunk);
+    // Usage the client did not ask for is already gone (policies/client-usage.ts).
     while (!next.done) {
-      const chunk = next.value;
-      // Without include_usage the client gets no usage chunk and no usage keys, exactly as from OpenAI.
-      if (options.includeUsage || chunk.choices.length > 0 || !chunk.usage)
-        await writeChunk(withoutUsage(chunk, options.includeUsage));
+      await writeChunk(next.value);
       if (res.destroyed || cutBy) break;
       try {
         next = await iterator.next();
@@ -85,11 +81,6 @@ export async function sendStream(
 }
 
 const MAX_HELD = 8;
-
-function withoutUsage(chunk: ChatChunk, includeUsage: boolean): ChatChunk {
-  if (!includeUsage && chunk.usage !== undefined) chunk.usage = undefined;
-  return chunk;
-}
 
 /** What the client sees when the upstream fails mid-stream: the cause, typed as a stream interruption. */
 function streamError(err: unknown): GatewayError {

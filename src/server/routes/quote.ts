@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { quoteCall } from '../../accounting/quote.js';
-import { attribute } from '../../core/attribution.js';
 import { ANONYMOUS, type Principal } from '../../core/context.js';
 import { parseChatRequest, parseEmbeddingRequest } from '../../core/validate-request.js';
 import type { Gateway } from '../../gateway.js';
@@ -24,8 +23,7 @@ export function registerQuoteRoute(app: FastifyInstance, gateway: Gateway, optio
       ? gateway.toCall('embeddings', parseEmbeddingRequest(body, gateway.config.requests))
       : gateway.toCall('chat', parseChatRequest(body, gateway.config.requests));
     const principal = options.principalOf ? await options.principalOf(req) : ANONYMOUS;
-    const ctx = gateway.createContext(call.request.model, false, { requestId: req.id, headers: req.headers });
-    attribute(ctx.record, call.request, req.headers);
+    const ctx = gateway.createContext(call, { requestId: req.id, headers: req.headers });
     const quote = await quoteCall(call, { principal, feature: ctx.record.feature }, gateway.models, gateway.costs);
     reply.header('x-request-id', req.id);
     return quote;
