@@ -30,7 +30,7 @@ function replicaConfig(
       'log: { level: warn, format: json }',
       `admin: { apiKey: ${ADMIN} }`,
       `storage: { url: "${pg.url}", schema: ${pg.schema} }`,
-      'ledger: { flushIntervalMs: 50 }',
+      `ledger: { flushIntervalMs: 50, spool: { dir: "${join(dir, 'spool')}" } }`, // not ./data/spool in the checkout
       // A generous command timeout: on a loaded 2-core box a replica's event loop can stall past the
       // 500 ms default, and this test is about exact budgets, not about Redis being slow.
       `redis: { url: "${redis.url}", keyPrefix: "${redis.prefix}", commandTimeoutMs: 5000 }`,

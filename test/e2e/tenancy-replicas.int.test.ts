@@ -27,6 +27,7 @@ describe('revocation across replicas (two processes, one PostgreSQL schema)', ()
         [
           'log: { level: warn, format: json }',
           `storage: { url: "${url}", schema: ${schema} }`,
+          `ledger: { spool: { dir: "${join(dir, 'spool')}" } }`, // not ./data/spool in the checkout
           'auth: { mode: keys }',
           `admin: { apiKey: ${ADMIN} }`,
           'providers: { mock: { type: mock } }',
