@@ -62,6 +62,24 @@ async function hookReceiver() {
 }
 
 const ADMIN = 'replicas-admin-key';
+
+/** Polls each replica's quote, as the key, until it lists `budgetId` with `limitMicros`. */
+async function untilBothQuote(bases: string[], key: string, budgetId: string, limitMicros: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (const base of bases) {
+    for (;;) {
+      const res = await fetch(`${base}/v1/tollgate/quote`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify(body),
+      });
+      const quote = (await res.json()) as { budgets?: { id: string; limit_micros: number }[] };
+      if (quote.budgets?.some((b) => b.id === budgetId && b.limit_micros === limitMicros)) break;
+      if (Date.now() > deadline) throw new Error(`${base} never quoted ${budgetId}: ${JSON.stringify(quote)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Shared budgets, please.' }], max_tokens: 24 };
 
 void describe('budgets across two gateway processes sharing Redis and PostgreSQL', () => {
@@ -124,7 +142,9 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
             thresholds: [50, 80],
           });
           await database.close();
-          await new Promise((r) => setTimeout(r, 1_000)); // budgets refresh every 100 ms, keys every 250 ms
+          // Budgets refresh every 100 ms and keys every 250 ms; on a loaded box a replica's timers can
+          // lag, so wait until each replica quotes the key's budget with its thresholds (at most 20 s).
+          await untilBothQuote(base, created.body.key, `key:${keyId}:monthly`, limitMicros);
 
           const responses = await Promise.all(
             Array.from({ length: 200 }, (_, i) =>
@@ -173,7 +193,7 @@ void describe('budgets across two gateway processes sharing Redis and PostgreSQL
           const usd3 = `${Math.floor(fits3 / 1e6)}.${String(fits3 % 1e6).padStart(6, '0')}`;
           const second = await adminCall('/keys', { tenant: 'acme', budget: `${usd3}/month` });
           assert.equal(second.status, 201);
-          await new Promise((r) => setTimeout(r, 1_000)); // key and budget reach replica B
+          await untilBothQuote(base, second.body.key, `key:${second.body.id}:monthly`, fits3);
           const reused: number[] = [];
           for (let i = 0; i < 20; i++) {
             const res = await fetch(`${base[i % 2]}/v1/chat/completions`, {
