@@ -19,7 +19,8 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import { createGateway } from '../src/gateway.js';
 import { toGatewayError } from '../src/core/errors.js';
-import { compose, composeDeployment, type Handler } from '../src/core/pipeline.js';
+import { compose, type Handler } from '../src/core/pipeline.js';
+import { DeploymentStates } from '../src/resilience/deployment-state.js';
 import { attempt } from '../src/policies/attempt.js';
 import { breaker } from '../src/policies/breaker.js';
 import { firstChunk } from '../src/policies/first-chunk.js';
@@ -70,27 +71,25 @@ const providers = new Map<string, Provider>([
 // The stack as built (the gateway's own composition, minus observers).
 // STACK=breaker,retry (any subset) measures part of the stack; default: all of it.
 const only = (process.env.STACK ?? '').split(',').filter(Boolean);
-const policies = [
-  breaker(gateway.deployments),
-  retry(gateway.deployments),
-  attempt(gateway.deployments),
-  timeout(gateway.deployments),
-  firstChunk(),
-].filter((p) => only.length === 0 || only.includes(p.name));
-const perDeployment = composeDeployment(...policies)(invokeProvider(providers));
-const withStack = compose(settle([]))(
-  routeToDeployment(gateway.models, perDeployment, { states: gateway.deployments }),
+const states = new DeploymentStates(gateway.config, gateway.models, gateway.clock, pino({ level: 'silent' }));
+const provider = providers.get('up')!;
+states.buildChains((runtime) =>
+  compose(
+    ...[breaker(runtime), retry(runtime), attempt(runtime), timeout(runtime), firstChunk()].filter(
+      (p) => only.length === 0 || only.includes(p.name),
+    ),
+  )(invokeProvider(provider, runtime.deployment)),
 );
+const withStack = compose(settle([]))(routeToDeployment(gateway.models, { states }));
 
 // The foundation's path: first deployment, one attempt record, the provider.
-const bare = invokeProvider(providers);
 const bareRoute: Handler = async (call, ctx) => {
   const alias = gateway.models.resolve(call.request.model, call.kind === 'embeddings' ? 'embeddings' : 'chat');
   const deployment = alias.deployments[0]!;
   ctx.record.deployment = deployment;
   const started = ctx.clock.now();
   try {
-    const result = await bare(call, deployment, ctx);
+    const result = await invokeProvider(provider, deployment)(call, ctx);
     ctx.record.attempts.push({
       deployment: deployment.id,
       provider: deployment.provider,
@@ -206,7 +205,9 @@ const [wallStack, wallBare, cpuStack, cpuBare] = [
 const rpsStack = median(concurrent.stack);
 const rpsBare = median(concurrent.bare);
 const pct = (a: number, b: number): string => `${((100 * (a - b)) / b).toFixed(1)} %`;
-console.log(`stack: ${policies.map((p) => p.name).join(' → ')}`);
+console.log(
+  `stack: ${['breaker', 'retry', 'attempt', 'timeout', 'first-chunk'].filter((n) => only.length === 0 || only.includes(n)).join(' → ')}`,
+);
 console.log(
   `resilience stack overhead on the happy path (loopback, one process, medians; ${sequential.stack.length} batches of ${BATCH})`,
 );

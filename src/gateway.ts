@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { attribute } from './core/attribution.js';
 import { ANONYMOUS, newCallId, newCallRecord, type CallContext, type Principal } from './core/context.js';
 import { GatewayError } from './core/errors.js';
-import { compose, composeDeployment, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
+import { compose, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
 import { parseChatRequest, parseEmbeddingRequest } from './core/validate-request.js';
 import { createCostControls, type CostControls } from './accounting/cost-controls.js';
@@ -27,14 +27,10 @@ import { createProvider } from './providers/create-provider.js';
 import type { Provider } from './providers/types.js';
 import { invokeProvider } from './router/invoke-provider.js';
 import { ModelRegistry } from './router/model-registry.js';
+import { deploymentChain } from './router/deployment-chain.js';
 import { routeToDeployment } from './router/route.js';
 import type { StaleAnswerSource } from './router/degrade.js';
 import { DeploymentStates } from './resilience/deployment-state.js';
-import { attempt } from './policies/attempt.js';
-import { breaker } from './policies/breaker.js';
-import { firstChunk } from './policies/first-chunk.js';
-import { retry } from './policies/retry.js';
-import { timeout } from './policies/timeout.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { createTenancy, type Tenancy } from './tenancy/index.js';
 
@@ -161,14 +157,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ...(options.observers ?? []),
   ];
   const deployments = new DeploymentStates(config, models, clock, log);
-  const perDeployment = composeDeployment(
-    breaker(deployments),
-    retry(deployments),
-    attempt(deployments),
-    timeout(deployments),
-    firstChunk(),
-  )(invokeProvider(providers));
-  const route = routeToDeployment(models, perDeployment, { states: deployments, stale: options.staleAnswers });
+  deployments.buildChains((runtime) => {
+    const provider = providers.get(runtime.deployment.provider);
+    if (!provider)
+      throw new Error(`deployment ${runtime.deployment.id} names unknown provider ${runtime.deployment.provider}`);
+    return deploymentChain(runtime, invokeProvider(provider, runtime.deployment));
+  });
+  const route = routeToDeployment(models, { states: deployments, stale: options.staleAnswers });
   const handle = compose(
     clientUsage(),
     settle(observers, { price: (call, ctx) => costs.price(call, ctx) }),

@@ -17,15 +17,8 @@ export type { Config, ConfigInput } from './config/schema.js';
 export { Secret } from './config/secret.js';
 export { GatewayError, ERRORS } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
-export { compose, composeDeployment } from './core/pipeline.js';
-export type {
-  Policy,
-  Handler,
-  GatewayCall,
-  GatewayResult,
-  DeploymentPolicy,
-  DeploymentHandler,
-} from './core/pipeline.js';
+export { compose } from './core/pipeline.js';
+export type { Policy, Handler, GatewayCall, GatewayResult } from './core/pipeline.js';
 export type { CallContext, Principal, CallRecord } from './core/context.js';
 export type { Provider } from './providers/types.js';
 export type * from './core/types.js';

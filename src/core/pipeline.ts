@@ -1,5 +1,5 @@
 import type { CallContext } from './context.js';
-import type { ChatChunk, ChatRequest, ChatResponse, Deployment, EmbeddingRequest, EmbeddingResponse } from './types.js';
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './types.js';
 
 /**
  * Output tokens (per choice) a call may ask of each deployment, by deployment id: set by the
@@ -43,16 +43,3 @@ export const compose =
   (...policies: Policy[]) =>
   (terminal: Handler): Handler =>
     policies.reduceRight<Handler>((next, policy) => policy.wrap(next), terminal);
-
-/** The per-deployment layer (breaker → retry → timeout → provider) has the same shape, plus the target. */
-export type DeploymentHandler = (call: GatewayCall, deployment: Deployment, ctx: CallContext) => Promise<GatewayResult>;
-
-export interface DeploymentPolicy {
-  readonly name: string;
-  wrap(next: DeploymentHandler): DeploymentHandler;
-}
-
-export const composeDeployment =
-  (...policies: DeploymentPolicy[]) =>
-  (terminal: DeploymentHandler): DeploymentHandler =>
-    policies.reduceRight<DeploymentHandler>((next, policy) => policy.wrap(next), terminal);

@@ -9,6 +9,7 @@ import {
   fakeContext,
   okChat,
   scripted,
+  serving,
   streamCall,
   streamOf,
   testStates,
@@ -36,10 +37,10 @@ describe('breaker policy', () => {
   it('counts failures, then rejects with CircuitOpenError while open (no upstream call)', async () => {
     const { clock, states, deployment, circuit } = setup();
     const next = scripted([failing()]);
-    const handler = breaker(states).wrap(next);
-    for (let i = 0; i < 2; i++) await assert.rejects(handler(chatCall(), deployment, fakeContext(clock).ctx));
+    const handler = breaker(states.get(deployment)).wrap(serving(next, deployment));
+    for (let i = 0; i < 2; i++) await assert.rejects(handler(chatCall(), fakeContext(clock).ctx));
     assert.equal(circuit.state, 'open');
-    await assert.rejects(handler(chatCall(), deployment, fakeContext(clock).ctx), (err: unknown) => {
+    await assert.rejects(handler(chatCall(), fakeContext(clock).ctx), (err: unknown) => {
       assert.ok(err instanceof CircuitOpenError);
       assert.equal(err.code, 'upstream_unavailable');
       assert.equal(err.retryAfterMs, 1_000);
@@ -51,9 +52,11 @@ describe('breaker policy', () => {
   it('a stream that breaks after its first chunk counts as a failure when it ends', async () => {
     const { clock, states, deployment, circuit } = setup();
     const cut = new GatewayError('upstream_error', 'other side closed');
-    const handler = breaker(states).wrap(scripted([streamOf([chunk({ content: 'a' })], { failWith: cut })]));
+    const handler = breaker(states.get(deployment)).wrap(
+      serving(scripted([streamOf([chunk({ content: 'a' })], { failWith: cut })]), deployment),
+    );
     for (let i = 0; i < 2; i++) {
-      const result = await handler(streamCall(), deployment, fakeContext(clock).ctx);
+      const result = await handler(streamCall(), fakeContext(clock).ctx);
       assert.equal(circuit.state, 'closed', 'not yet: the stream has not ended');
       await assert.rejects(drain(result));
     }
@@ -69,12 +72,13 @@ describe('breaker policy', () => {
       new GatewayError('rate_limited', 'slow down', { retryAfterMs: 1_000 }),
       new GatewayError('client_closed', 'gone'),
     ];
-    const handler = breaker(states).wrap(scripted(errors));
-    for (let i = 0; i < errors.length; i++)
-      await assert.rejects(handler(chatCall(), deployment, fakeContext(clock).ctx));
+    const handler = breaker(states.get(deployment)).wrap(serving(scripted(errors), deployment));
+    for (let i = 0; i < errors.length; i++) await assert.rejects(handler(chatCall(), fakeContext(clock).ctx));
     // A stream its consumer abandons midway.
-    const streaming = breaker(states).wrap(scripted([streamOf([chunk({ content: 'a' }), chunk({ content: 'b' })])]));
-    const result = await streaming(streamCall(), deployment, fakeContext(clock).ctx);
+    const streaming = breaker(states.get(deployment)).wrap(
+      serving(scripted([streamOf([chunk({ content: 'a' }), chunk({ content: 'b' })])]), deployment),
+    );
+    const result = await streaming(streamCall(), fakeContext(clock).ctx);
     if (result.kind === 'stream') await result.chunks[Symbol.asyncIterator]().return?.();
     assert.equal(circuit.state, 'closed');
     assert.equal(circuit.snapshot().consecutiveFailures, 0);
@@ -83,11 +87,11 @@ describe('breaker policy', () => {
   it('half-open: the probe succeeds and closes the circuit', async () => {
     const { clock, states, deployment, circuit } = setup();
     const next = scripted([failing(), failing(), okChat()]);
-    const handler = breaker(states).wrap(next);
-    for (let i = 0; i < 2; i++) await assert.rejects(handler(chatCall(), deployment, fakeContext(clock).ctx));
+    const handler = breaker(states.get(deployment)).wrap(serving(next, deployment));
+    for (let i = 0; i < 2; i++) await assert.rejects(handler(chatCall(), fakeContext(clock).ctx));
     await clock.advance(1_000);
     assert.equal(circuit.state, 'half_open');
-    await handler(chatCall(), deployment, fakeContext(clock).ctx);
+    await handler(chatCall(), fakeContext(clock).ctx);
     assert.equal(circuit.state, 'closed');
   });
 });

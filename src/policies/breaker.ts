@@ -1,8 +1,8 @@
 import { GatewayError, isRequestFault, toGatewayError, type ErrorCode } from '../core/errors.js';
-import type { DeploymentPolicy } from '../core/pipeline.js';
+import type { Policy } from '../core/pipeline.js';
 import type { Deployment } from '../core/types.js';
 import type { BreakerPermit } from '../resilience/circuit-breaker.js';
-import type { DeploymentStates } from '../resilience/deployment-state.js';
+import type { DeploymentRuntime } from '../resilience/deployment-state.js';
 import { onStreamEnd } from '../resilience/stream-end.js';
 
 /**
@@ -42,18 +42,18 @@ export class CircuitOpenError extends GatewayError {
  * reports the outcome once the deployment is done with the call — for a stream, when the stream
  * ends, so a stream that breaks after its first chunk counts as the failure it is.
  *
- * @example composeDeployment(breaker(states), retry(states), attempt(states), timeout(states), firstChunk())
+ * @example compose(breaker(runtime), retry(runtime), attempt(runtime), timeout(runtime), firstChunk())
  */
-export function breaker(states: DeploymentStates): DeploymentPolicy {
+export function breaker(runtime: DeploymentRuntime): Policy {
+  const { deployment, breaker: circuit } = runtime;
   return {
     name: 'breaker',
-    wrap: (next) => async (call, deployment, ctx) => {
-      const circuit = states.get(deployment).breaker;
+    wrap: (next) => async (call, ctx) => {
       const permit = circuit.acquire();
       if (!permit) throw new CircuitOpenError(deployment, circuit.retryInMs());
       let result;
       try {
-        result = await next(call, deployment, ctx);
+        result = await next(call, ctx);
       } catch (err) {
         report(permit, err);
         throw err;

@@ -4,7 +4,15 @@ import { FakeClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayResult } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
-import { chunk, drain, fakeContext, scripted, streamCall, streamOf } from '../resilience/resilience-test-kit.js';
+import {
+  chunk,
+  drain,
+  fakeContext,
+  scripted,
+  serving,
+  streamCall,
+  streamOf,
+} from '../resilience/resilience-test-kit.js';
 import { firstChunk } from './first-chunk.js';
 
 const role = chunk({ role: 'assistant', content: '' });
@@ -16,14 +24,14 @@ describe('first-chunk policy (the stream commit point)', () => {
     const cut = new GatewayError('upstream_error', 'other side closed');
     const next = scripted([streamOf([role], { failWith: cut })]);
     const { ctx } = fakeContext(new FakeClock());
-    await assert.rejects(firstChunk().wrap(next)(streamCall(), deployment, ctx), { code: 'upstream_error' });
+    await assert.rejects(firstChunk().wrap(serving(next, deployment))(streamCall(), ctx), { code: 'upstream_error' });
   });
 
   it('after the first token, chunks are replayed in order and later failures come out of the stream', async () => {
     const cut = new GatewayError('upstream_error', 'other side closed');
     const next = scripted([streamOf([role, word('a'), word('b')], { failWith: cut })]);
     const { ctx } = fakeContext(new FakeClock());
-    const result = await firstChunk().wrap(next)(streamCall(), deployment, ctx);
+    const result = await firstChunk().wrap(serving(next, deployment))(streamCall(), ctx);
     const seen: string[] = [];
     await assert.rejects(
       (async () => {
@@ -48,7 +56,7 @@ describe('first-chunk policy (the stream commit point)', () => {
     }
     const next = scripted([async (): Promise<GatewayResult> => ({ kind: 'stream', chunks: upstream() })]);
     const { ctx } = fakeContext(new FakeClock());
-    const result = await firstChunk().wrap(next)(streamCall(), deployment, ctx);
+    const result = await firstChunk().wrap(serving(next, deployment))(streamCall(), ctx);
     if (result.kind !== 'stream') throw new Error('stream expected');
     await result.chunks[Symbol.asyncIterator]().return?.();
     assert.equal(closed, true);
@@ -56,7 +64,7 @@ describe('first-chunk policy (the stream commit point)', () => {
 
   it('an empty stream and a non-stream pass through', async () => {
     const { ctx } = fakeContext(new FakeClock());
-    const empty = await firstChunk().wrap(scripted([streamOf([])]))(streamCall(), deployment, ctx);
+    const empty = await firstChunk().wrap(serving(scripted([streamOf([])]), deployment))(streamCall(), ctx);
     assert.deepEqual(await drain(empty), []);
   });
 });

@@ -1,5 +1,5 @@
 import { isPreamble } from '../core/chunks.js';
-import type { DeploymentPolicy } from '../core/pipeline.js';
+import type { Policy } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
 import { prepend } from '../resilience/stream-end.js';
 
@@ -15,11 +15,11 @@ const MAX_HELD = 8;
  *
  * @example composeDeployment(breaker(states), retry(states), timeout(states), firstChunk())(invokeProvider(providers))
  */
-export function firstChunk(): DeploymentPolicy {
+export function firstChunk(): Policy {
   return {
     name: 'first-chunk',
-    wrap: (next) => async (call, deployment, ctx) => {
-      const result = await next(call, deployment, ctx);
+    wrap: (next) => async (call, ctx) => {
+      const result = await next(call, ctx);
       if (result.kind !== 'stream') return result;
       const iterator = result.chunks[Symbol.asyncIterator]();
       const held: ChatChunk[] = [];

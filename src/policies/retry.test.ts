@@ -2,8 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
-import { composeDeployment } from '../core/pipeline.js';
-import { chatCall, fakeContext, okChat, scripted, testStates, watch } from '../resilience/resilience-test-kit.js';
+import { compose } from '../core/pipeline.js';
+import {
+  chatCall,
+  fakeContext,
+  okChat,
+  scripted,
+  serving,
+  testStates,
+  watch,
+} from '../resilience/resilience-test-kit.js';
 import { attempt } from './attempt.js';
 import { retry } from './retry.js';
 
@@ -26,9 +34,9 @@ describe('retry policy', () => {
   it('retries a retryable upstream error after the backoff, then succeeds', async () => {
     const { clock, states, deployment } = setup({ maxAttempts: 3, ...noJitter });
     const next = scripted([upstream500(), upstream500(), okChat('hi')]);
-    const handler = composeDeployment(retry(states), attempt(states))(next);
+    const handler = compose(retry(states.get(deployment)), attempt(states.get(deployment)))(serving(next, deployment));
     const { ctx } = fakeContext(clock);
-    const pending = handler(chatCall(), deployment, ctx);
+    const pending = handler(chatCall(), ctx);
     const settled = watch(pending);
     await clock.advance(99);
     assert.equal(next.calls.length, 1, 'still backing off');
@@ -55,7 +63,9 @@ describe('retry policy', () => {
     const { clock, states, deployment } = setup({ maxAttempts: 3, ...noJitter });
     const next = scripted([new GatewayError('upstream_bad_request', 'bad', { status: 400 })]);
     const { ctx } = fakeContext(clock);
-    await assert.rejects(retry(states).wrap(next)(chatCall(), deployment, ctx), { code: 'upstream_bad_request' });
+    await assert.rejects(retry(states.get(deployment)).wrap(serving(next, deployment))(chatCall(), ctx), {
+      code: 'upstream_bad_request',
+    });
     assert.equal(next.calls.length, 1);
   });
 
@@ -63,7 +73,7 @@ describe('retry policy', () => {
     const { clock, states, deployment } = setup({ maxAttempts: 2, ...noJitter });
     const next = scripted([upstream500(), new GatewayError('upstream_timeout', 'slow')]);
     const { ctx } = fakeContext(clock);
-    const pending = retry(states).wrap(next)(chatCall(), deployment, ctx);
+    const pending = retry(states.get(deployment)).wrap(serving(next, deployment))(chatCall(), ctx);
     pending.catch(() => undefined);
     await clock.advance(100);
     await assert.rejects(pending, { code: 'upstream_timeout' });
@@ -75,7 +85,7 @@ describe('retry policy', () => {
     const limited = new GatewayError('rate_limited', '429', { upstreamStatus: 429, retryAfterMs: 1_500 });
     const next = scripted([limited, okChat()]);
     const { ctx } = fakeContext(clock);
-    const pending = retry(states).wrap(next)(chatCall(), deployment, ctx);
+    const pending = retry(states.get(deployment)).wrap(serving(next, deployment))(chatCall(), ctx);
     await clock.advance(1_499);
     assert.equal(next.calls.length, 1);
     await clock.advance(1);
@@ -91,11 +101,14 @@ describe('retry policy', () => {
     const limited = new GatewayError('rate_limited', '429', { upstreamStatus: 429, retryAfterMs: 20_000 });
     const next = scripted([limited, okChat()]);
     const { ctx } = fakeContext(clock);
-    await assert.rejects(retry(states).wrap(next)(chatCall(), deployment, ctx), (err: GatewayError) => {
-      assert.equal(err.code, 'rate_limited');
-      assert.equal(err.retryAfterMs, 20_000);
-      return true;
-    });
+    await assert.rejects(
+      retry(states.get(deployment)).wrap(serving(next, deployment))(chatCall(), ctx),
+      (err: GatewayError) => {
+        assert.equal(err.code, 'rate_limited');
+        assert.equal(err.retryAfterMs, 20_000);
+        return true;
+      },
+    );
     assert.equal(next.calls.length, 1);
     assert.equal(clock.now(), 0, 'no time spent waiting');
   });
@@ -109,11 +122,11 @@ describe('retry policy', () => {
       budget: { ratio: 0.2, windowMs: 60_000, minRetries: 0 },
     });
     const next = scripted([upstream500()]);
-    const handler = retry(states).wrap(next);
+    const handler = retry(states.get(deployment)).wrap(serving(next, deployment));
     const requests = 50;
     for (let i = 0; i < requests; i++) {
       const { ctx } = fakeContext(clock);
-      await assert.rejects(handler(chatCall(), deployment, ctx));
+      await assert.rejects(handler(chatCall(), ctx));
     }
     const retries = next.calls.length - requests;
     assert.ok(retries <= 0.2 * requests, `${retries} retries for ${requests} requests`);
@@ -125,7 +138,7 @@ describe('retry policy', () => {
     const { clock, states, deployment } = setup({ maxAttempts: 3, ...noJitter });
     const next = scripted([upstream500(), okChat()]);
     const { ctx, abort } = fakeContext(clock);
-    const pending = retry(states).wrap(next)(chatCall(), deployment, ctx);
+    const pending = retry(states.get(deployment)).wrap(serving(next, deployment))(chatCall(), ctx);
     pending.catch(() => undefined);
     await clock.advance(50);
     abort(new GatewayError('client_closed', 'client disconnected'));

@@ -1,7 +1,7 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
-import type { DeploymentPolicy } from '../core/pipeline.js';
+import type { Policy } from '../core/pipeline.js';
 import { exponentialBackoff, retryDelay } from '../resilience/backoff.js';
-import type { DeploymentStates } from '../resilience/deployment-state.js';
+import type { DeploymentRuntime } from '../resilience/deployment-state.js';
 
 /**
  * Retries a failed attempt on the same deployment, before its commit point only (a stream that
@@ -13,26 +13,23 @@ import type { DeploymentStates } from '../resilience/deployment-state.js';
  * - the deployment's retry budget has a retry left (retries ≤ `budget.ratio` of recent first
  *   attempts, at least `budget.minRetries` per window).
  * Otherwise the last error is thrown at once, for the router to fall back. The wait is
- * exponential with full jitter, and never shorter than the upstream's `retry-after`. Every
- * attempt's `retry-after` (429/503/529) is also noted on the deployment's `UpstreamPause`, which
- * the router honours for the requests that follow.
+ * exponential with full jitter, and never shorter than the upstream's `retry-after`. Left out of
+ * a deployment's chain when `retry.maxAttempts` is 1 (`resilience/deployment-chain.ts`).
  *
- * @example composeDeployment(breaker(states), retry(states), attempt(states), timeout(states), firstChunk())
+ * @example compose(breaker(runtime), retry(runtime), attempt(runtime), timeout(runtime), firstChunk())
  */
-export function retry(states: DeploymentStates): DeploymentPolicy {
+export function retry(runtime: DeploymentRuntime): Policy {
+  const settings = runtime.settings.retry;
   return {
     name: 'retry',
-    wrap: (next) => async (call, deployment, ctx) => {
-      const runtime = states.get(deployment);
-      const settings = runtime.settings.retry;
+    wrap: (next) => async (call, ctx) => {
       runtime.budget.recordRequest();
       let backoff: { next(): number } | undefined;
       for (let attempt = 1; ; attempt++) {
         try {
-          return await next(call, deployment, ctx);
+          return await next(call, ctx);
         } catch (err) {
           const error = toGatewayError(err);
-          runtime.pause.note(error); // a retry-after is remembered for every request, not only this one
           if (!error.retryable || attempt >= settings.maxAttempts || ctx.signal.aborted) throw error;
           backoff ??= exponentialBackoff(settings);
           const delay = retryDelay(backoff.next(), error.retryAfterMs, settings.retryAfterMaxMs);

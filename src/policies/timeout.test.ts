@@ -3,13 +3,14 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '../core/clock.js';
 import type { CallContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
-import { composeDeployment, type GatewayResult } from '../core/pipeline.js';
+import { compose, type GatewayResult } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
 import {
   chatCall,
   chunk,
   fakeContext,
   scripted,
+  serving,
   streamCall,
   streamOf,
   testStates,
@@ -62,9 +63,9 @@ describe('timeout policy', () => {
   it('firstByteMs (non-stream): fires within 10 %, names the limit, and aborts the upstream call', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 1_000, totalMs: 0 });
     const seen: { signal?: AbortSignal } = {};
-    const handler = timeout(states).wrap(scripted([hangs(seen)]));
+    const handler = timeout(states.get(deployment)).wrap(serving(scripted([hangs(seen)]), deployment));
     const { ctx } = fakeContext(clock);
-    const outcome = await timeOf(clock, handler(chatCall(), deployment, ctx), 1);
+    const outcome = await timeOf(clock, handler(chatCall(), ctx), 1);
     within10(outcome.at, 1_000);
     assert.equal(outcome.error?.code, 'upstream_timeout');
     assert.match(outcome.error.message, /primary: no response within 1000 ms \(timeouts\.firstByteMs\)/);
@@ -76,9 +77,9 @@ describe('timeout policy', () => {
   it('firstByteMs (stream): time to the first token, the role-only chunk does not count', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 2_000 });
     const upstream = streamOf(tokens(3), { delays: [100, 5_000] }); // role chunk fast, first token late
-    const handler = composeDeployment(timeout(states), firstChunk())(scripted([upstream]));
+    const handler = compose(timeout(states.get(deployment)), firstChunk())(serving(scripted([upstream]), deployment));
     const { ctx } = fakeContext(clock);
-    const outcome = await timeOf(clock, handler(streamCall(), deployment, ctx));
+    const outcome = await timeOf(clock, handler(streamCall(), ctx));
     within10(outcome.at, 2_000);
     assert.match(outcome.error!.message, /no first token within 2000 ms \(timeouts\.firstByteMs\)/);
   });
@@ -86,9 +87,9 @@ describe('timeout policy', () => {
   it('stallMs: fires within 10 % of the last chunk, after the chunks that came', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 1_000, stallMs: 500 });
     const upstream = streamOf(tokens(4), { delays: [0, 50, 300, 300, 60_000] });
-    const handler = composeDeployment(timeout(states), firstChunk())(scripted([upstream]));
+    const handler = compose(timeout(states.get(deployment)), firstChunk())(serving(scripted([upstream]), deployment));
     const { ctx } = fakeContext(clock);
-    const result = await timeOf(clock, handler(streamCall(), deployment, ctx), 1);
+    const result = await timeOf(clock, handler(streamCall(), ctx), 1);
     assert.equal(result.at, 50, 'committed at the first token');
     const seen: ChatChunk[] = [];
     const outcome = await timeOf(
@@ -104,9 +105,9 @@ describe('timeout policy', () => {
   it('stallMs is checked from the first token even when firstByteMs is much longer', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 60_000, stallMs: 300 });
     const upstream = streamOf(tokens(2), { delays: [0, 10, 100_000] });
-    const handler = composeDeployment(timeout(states), firstChunk())(scripted([upstream]));
+    const handler = compose(timeout(states.get(deployment)), firstChunk())(serving(scripted([upstream]), deployment));
     const { ctx } = fakeContext(clock);
-    const result = await timeOf(clock, handler(streamCall(), deployment, ctx), 1);
+    const result = await timeOf(clock, handler(streamCall(), ctx), 1);
     const chunks = (result.value as { chunks: AsyncIterable<ChatChunk> }).chunks;
     const outcome = await timeOf(clock, consume(chunks, []), 1);
     within10(outcome.at - 10, 300);
@@ -115,9 +116,9 @@ describe('timeout policy', () => {
   it('stallMs counts only time spent waiting on the upstream: a slow reader is not a stalled upstream', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 1_000, stallMs: 500, totalMs: 0 });
     const upstream = streamOf(tokens(4)); // every chunk ready at once
-    const handler = composeDeployment(timeout(states), firstChunk())(scripted([upstream]));
+    const handler = compose(timeout(states.get(deployment)), firstChunk())(serving(scripted([upstream]), deployment));
     const { ctx } = fakeContext(clock);
-    const result = await handler(streamCall(), deployment, ctx);
+    const result = await handler(streamCall(), ctx);
     const seen: ChatChunk[] = [];
     const slowReader = async (): Promise<void> => {
       if (result.kind !== 'stream') return;
@@ -134,11 +135,11 @@ describe('timeout policy', () => {
   it('totalMs: fires within 10 % even on a stream that never stalls', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 1_000, stallMs: 500, totalMs: 3_000 });
     const upstream = streamOf(tokens(100), { delays: Array.from({ length: 101 }, () => 100) });
-    const handler = composeDeployment(timeout(states), firstChunk())(scripted([upstream]));
+    const handler = compose(timeout(states.get(deployment)), firstChunk())(serving(scripted([upstream]), deployment));
     const { ctx } = fakeContext(clock);
     const seen: ChatChunk[] = [];
     const run = async (): Promise<void> => {
-      const result = await handler(streamCall(), deployment, ctx);
+      const result = await handler(streamCall(), ctx);
       if (result.kind === 'stream') await consume(result.chunks, seen);
     };
     const outcome = await timeOf(clock, run(), 1);
@@ -150,10 +151,10 @@ describe('timeout policy', () => {
   it('0 turns a limit off; a finished call leaves no timer behind', async () => {
     const { clock, states, deployment } = setup({ firstByteMs: 0, stallMs: 0, totalMs: 0 });
     const upstream = streamOf(tokens(2), { delays: [10_000, 10_000, 10_000] });
-    const handler = composeDeployment(timeout(states), firstChunk())(scripted([upstream]));
+    const handler = compose(timeout(states.get(deployment)), firstChunk())(serving(scripted([upstream]), deployment));
     const { ctx } = fakeContext(clock);
     const run = async (): Promise<number> => {
-      const result = await handler(streamCall(), deployment, ctx);
+      const result = await handler(streamCall(), ctx);
       const seen: ChatChunk[] = [];
       if (result.kind === 'stream') await consume(result.chunks, seen);
       return seen.length;
@@ -167,7 +168,7 @@ describe('timeout policy', () => {
     const { clock, states, deployment } = setup({ firstByteMs: 10_000 });
     const seen: { signal?: AbortSignal } = {};
     const { ctx, abort } = fakeContext(clock);
-    const pending = timeout(states).wrap(scripted([hangs(seen)]))(chatCall(), deployment, ctx);
+    const pending = timeout(states.get(deployment)).wrap(serving(scripted([hangs(seen)]), deployment))(chatCall(), ctx);
     pending.catch(() => undefined);
     await clock.advance(100);
     abort(new GatewayError('client_closed', 'client disconnected'));

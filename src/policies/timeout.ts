@@ -1,8 +1,8 @@
 import type { CallContext } from '../core/context.js';
-import type { DeploymentPolicy, GatewayResult } from '../core/pipeline.js';
+import type { GatewayResult, Policy } from '../core/pipeline.js';
 import type { ChatChunk } from '../core/types.js';
 import { AttemptTimer } from '../resilience/attempt-timer.js';
-import type { DeploymentStates } from '../resilience/deployment-state.js';
+import type { DeploymentRuntime } from '../resilience/deployment-state.js';
 
 /**
  * Bounds one upstream attempt by the deployment's three timeouts (first byte, stall, total; see
@@ -11,13 +11,14 @@ import type { DeploymentStates } from '../resilience/deployment-state.js';
  * `upstream_timeout` whose message names the limit, as soon as the deadline passes, even if the
  * provider is slow to notice the abort.
  *
- * @example composeDeployment(breaker(states), retry(states), timeout(states), firstChunk())(invokeProvider(providers))
+ * @example compose(breaker(runtime), retry(runtime), attempt(runtime), timeout(runtime), firstChunk())
  */
-export function timeout(states: DeploymentStates): DeploymentPolicy {
+export function timeout(runtime: DeploymentRuntime): Policy {
+  const { deployment } = runtime;
+  const limits = runtime.settings.timeouts;
   return {
     name: 'timeout',
-    wrap: (next) => async (call, deployment, ctx) => {
-      const limits = states.get(deployment).settings.timeouts;
+    wrap: (next) => async (call, ctx) => {
       const stream = call.kind === 'chat' && call.stream;
       const controller = new AbortController();
       const onAbort = (): void => controller.abort(ctx.signal.reason);
@@ -31,7 +32,7 @@ export function timeout(states: DeploymentStates): DeploymentPolicy {
       const attemptCtx: CallContext = { ...ctx, signal: controller.signal };
       let result: GatewayResult;
       try {
-        result = await timer.race(next(call, deployment, attemptCtx));
+        result = await timer.race(next(call, attemptCtx));
       } catch (err) {
         done();
         throw err;

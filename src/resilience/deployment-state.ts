@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { Handler } from '../core/pipeline.js';
 import type { Deployment } from '../core/types.js';
 import type { ModelAlias, ModelRegistry } from '../router/model-registry.js';
 import { CircuitBreaker, type BreakerSnapshot, type BreakerTransition } from './circuit-breaker.js';
@@ -26,6 +27,7 @@ export class DeploymentRuntime {
   inFlight = 0;
   /** Smoothed latency to the commit point of successful attempts; null before the first. */
   latencyEwmaMs: number | null = null;
+  private chain: Handler | null = null;
 
   constructor(
     readonly deployment: Deployment,
@@ -37,6 +39,22 @@ export class DeploymentRuntime {
     this.breaker = new CircuitBreaker(clock, settings.breaker, (t) => onTransition(this, t));
     this.budget = new RetryBudget(clock, settings.retry.budget);
     this.pause = new UpstreamPause(clock, settings.maxPauseMs, (p) => onPause(this, p));
+  }
+
+  /**
+   * This deployment's own composed chain (breaker → retry → attempt → timeout → first chunk →
+   * provider, each stage present only when it has something to do: `deployment-chain.ts`). The
+   * router runs a call on a deployment through it.
+   */
+  get handle(): Handler {
+    if (!this.chain) throw new Error(`deployment ${this.deployment.alias}/${this.deployment.id} has no chain yet`);
+    return this.chain;
+  }
+
+  /** Sets the composed chain, once, at start-up. */
+  useChain(chain: Handler): void {
+    if (this.chain) throw new Error(`deployment ${this.deployment.alias}/${this.deployment.id} already has a chain`);
+    this.chain = chain;
   }
 
   recordLatency(ms: number): void {
@@ -103,6 +121,16 @@ export class DeploymentStates {
     const runtime = this.runtimes.get(deployment);
     if (!runtime) throw new Error(`no runtime state for deployment ${deployment.alias}/${deployment.id}`);
     return runtime;
+  }
+
+  /** Every deployment's runtime, in alias order. */
+  all(): DeploymentRuntime[] {
+    return [...this.runtimes.values()];
+  }
+
+  /** Gives each deployment its composed chain (start-up, once): `chainFor(runtime)` builds it. */
+  buildChains(chainFor: (runtime: DeploymentRuntime) => Handler): void {
+    for (const runtime of this.runtimes.values()) runtime.useChain(chainFor(runtime));
   }
 
   alias(name: string): AliasSettings {

@@ -2,10 +2,11 @@ import pino from 'pino';
 import { configSchema, type ConfigInput } from '../config/schema.js';
 import { FakeClock } from '../core/clock.js';
 import { ANONYMOUS, newCallRecord, type CallContext } from '../core/context.js';
-import type { DeploymentHandler, GatewayCall, GatewayResult } from '../core/pipeline.js';
+import type { GatewayCall, GatewayResult, Handler } from '../core/pipeline.js';
 import type { ChatChunk, Deployment } from '../core/types.js';
 import { createRandom } from '../providers/mock/mock-random.js';
 import { ModelRegistry } from '../router/model-registry.js';
+import { deploymentChain } from '../router/deployment-chain.js';
 import { DeploymentStates } from './deployment-state.js';
 
 /**
@@ -94,7 +95,7 @@ export type Step = GatewayResult | Error | ((ctx: CallContext) => Promise<Gatewa
  * A handler that plays `steps` in order, one per call (the last repeats), and remembers each
  * call's deployment and the clock time it started.
  */
-export function scripted(steps: Step[]): DeploymentHandler & { calls: { deployment: string; at: number }[] } {
+export function scripted(steps: Step[]): Upstream & { calls: { deployment: string; at: number }[] } {
   const calls: { deployment: string; at: number }[] = [];
   const handler = async (_call: GatewayCall, deployment: Deployment, ctx: CallContext): Promise<GatewayResult> => {
     const step = steps[Math.min(calls.length, steps.length - 1)]!;
@@ -150,14 +151,28 @@ export function seeded(seed: number): () => number {
 /** One script per deployment id (see `scripted`), with all calls in one list. */
 export function byDeployment(
   scripts: Record<string, Step[]>,
-): DeploymentHandler & { calls: { deployment: string; at: number }[] } {
+): Upstream & { calls: { deployment: string; at: number }[] } {
   const handlers = new Map(Object.entries(scripts).map(([id, steps]) => [id, scripted(steps)]));
   const calls: { deployment: string; at: number }[] = [];
-  const handler: DeploymentHandler = async (call, deployment, ctx) => {
+  const handler: Upstream = async (call, deployment, ctx) => {
     const script = handlers.get(deployment.id);
     if (!script) throw new Error(`no script for ${deployment.id}`);
     calls.push({ deployment: deployment.id, at: ctx.clock.now() });
     return script(call, deployment, ctx);
   };
   return Object.assign(handler, { calls });
+}
+
+/** A stand-in upstream that knows which deployment it serves (`scripted`, a test's own). */
+export type Upstream = (call: GatewayCall, deployment: Deployment, ctx: CallContext) => Promise<GatewayResult>;
+
+/** `upstream` bound to one deployment: the terminal handler of that deployment's chain. */
+export const serving =
+  (upstream: Upstream, deployment: Deployment): Handler =>
+  (call, ctx) =>
+    upstream(call, deployment, ctx);
+
+/** Gives every deployment of `states` the production chain (`deploymentChain`) around `upstream`. */
+export function chainAll(states: DeploymentStates, upstream: Upstream): void {
+  states.buildChains((runtime) => deploymentChain(runtime, serving(upstream, runtime.deployment)));
 }

@@ -95,7 +95,7 @@ void describe('invokeProvider: the output cap in each provider family', () => {
   /** The body the upstream received for one call. */
   async function sent(call: GatewayCall, to: Deployment): Promise<Record<string, unknown>> {
     const before = capture.bodies.length;
-    await invokeProvider(providers)(call, to, mockTestContext().ctx);
+    await invokeProvider(providers.get(to.provider)!, to)(call, mockTestContext().ctx);
     assert.equal(capture.bodies.length, before + 1);
     return capture.bodies.at(-1)!;
   }
@@ -151,7 +151,7 @@ void describe('invokeProvider: the output cap in each provider family', () => {
 
   void it('the mock honours the cap as an upstream does: truncated, finish_reason length, usage = the cap', async () => {
     const d = deployment('mock', 'gpt-4o-mini');
-    const result = await invokeProvider(providers)(chat({}, [[d, 123]]), d, mockTestContext().ctx);
+    const result = await invokeProvider(providers.get(d.provider)!, d)(chat({}, [[d, 123]]), mockTestContext().ctx);
     assert.equal(result.kind, 'chat');
     if (result.kind !== 'chat') return;
     assert.equal(result.response.choices[0]?.finish_reason, 'length');

@@ -1,6 +1,6 @@
 import type { CallContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
-import type { DeploymentHandler, GatewayCall, GatewayResult } from '../core/pipeline.js';
+import type { GatewayCall, GatewayResult, Handler } from '../core/pipeline.js';
 import type { ChatRequest, Deployment, EmbeddingRequest } from '../core/types.js';
 import type { Provider } from '../providers/types.js';
 
@@ -26,17 +26,11 @@ export function withOutputCap(request: ChatRequest, cap: number | undefined): Ch
 }
 
 /**
- * The innermost handler of the per-deployment pipeline: calls the provider. Its result is the
- * upstream's commit point (for a stream: headers accepted, chunks not yet read).
+ * The innermost handler of a deployment's chain: calls its provider. Its result is the upstream's
+ * commit point (for a stream: headers accepted, chunks not yet read).
  */
-export function invokeProvider(providers: ReadonlyMap<string, Provider>): DeploymentHandler {
-  return async (call: GatewayCall, deployment: Deployment, ctx: CallContext): Promise<GatewayResult> => {
-    const provider = providers.get(deployment.provider);
-    if (!provider)
-      throw new GatewayError(
-        'internal_error',
-        `deployment ${deployment.id} names unknown provider ${deployment.provider}`,
-      );
+export function invokeProvider(provider: Provider, deployment: Deployment): Handler {
+  return async (call: GatewayCall, ctx: CallContext): Promise<GatewayResult> => {
     switch (call.kind) {
       case 'chat': {
         const request = withOutputCap(requestFor(call.request, deployment), call.outputCaps?.get(deployment.id));

@@ -3,14 +3,10 @@ import { describe, it } from 'node:test';
 import type { ConfigInput } from '../config/schema.js';
 import { FakeClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
-import { composeDeployment, type GatewayResult } from '../core/pipeline.js';
-import { attempt } from '../policies/attempt.js';
-import { breaker } from '../policies/breaker.js';
-import { firstChunk } from '../policies/first-chunk.js';
-import { retry } from '../policies/retry.js';
-import { timeout } from '../policies/timeout.js';
+import type { GatewayResult } from '../core/pipeline.js';
 import {
   byDeployment,
+  chainAll,
   chatCall,
   fakeContext,
   okChat,
@@ -38,14 +34,8 @@ function setup(scripts: Record<string, Step[]>, alias: Record<string, unknown> =
     extra,
   );
   const upstream = byDeployment(scripts);
-  const perDeployment = composeDeployment(
-    breaker(states),
-    retry(states),
-    attempt(states),
-    timeout(states),
-    firstChunk(),
-  )(upstream);
-  const handle = routeToDeployment(registry, perDeployment, { states, random: seeded(1) });
+  chainAll(states, upstream);
+  const handle = routeToDeployment(registry, { states, random: seeded(1) });
   const status = () => states.status(registry.resolve('chat', 'chat'));
   const run = async (): Promise<{
     answer: GatewayResult;

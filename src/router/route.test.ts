@@ -3,14 +3,10 @@ import { describe, it } from 'node:test';
 import type { ConfigInput } from '../config/schema.js';
 import { FakeClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
-import { composeDeployment, type GatewayResult } from '../core/pipeline.js';
-import { attempt } from '../policies/attempt.js';
-import { breaker } from '../policies/breaker.js';
-import { firstChunk } from '../policies/first-chunk.js';
-import { retry } from '../policies/retry.js';
-import { timeout } from '../policies/timeout.js';
+import type { GatewayResult } from '../core/pipeline.js';
 import {
   byDeployment,
+  chainAll,
   chatCall,
   chunk,
   drain,
@@ -35,14 +31,8 @@ function setup(
   const clock = new FakeClock();
   const { states, registry } = testStates({ chat: { retry: fast, ...alias } }, clock);
   const upstream = byDeployment(scripts);
-  const perDeployment = composeDeployment(
-    breaker(states),
-    retry(states),
-    attempt(states),
-    timeout(states),
-    firstChunk(),
-  )(upstream);
-  const handle = routeToDeployment(registry, perDeployment, { states, stale, random: seeded(1) });
+  chainAll(states, upstream);
+  const handle = routeToDeployment(registry, { states, stale, random: seeded(1) });
   return {
     clock,
     states,

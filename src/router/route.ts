@@ -1,6 +1,6 @@
 import type { CallContext } from '../core/context.js';
 import { toGatewayError } from '../core/errors.js';
-import type { DeploymentHandler, GatewayCall, GatewayResult, Handler } from '../core/pipeline.js';
+import type { GatewayCall, GatewayResult, Handler } from '../core/pipeline.js';
 import { CircuitOpenError } from '../policies/breaker.js';
 import type { DeploymentStates } from '../resilience/deployment-state.js';
 import { DeploymentPausedError } from '../resilience/upstream-pause.js';
@@ -20,7 +20,7 @@ export interface RouteOptions {
 
 /**
  * The terminal handler of the request pipeline: alias → an ordered list of deployments
- * (priority, then the alias's balancing strategy) → the per-deployment pipeline, one deployment
+ * (priority, then the alias's balancing strategy) → each deployment's own chain, one deployment
  * after another until one commits. It moves on only when the failure's `fallbackOn` rule says
  * so (`next`, or `larger-context`: the next deployment with a larger context window); a
  * deployment with an open circuit, or paused by its upstream's `retry-after` (`UpstreamPause`),
@@ -35,11 +35,7 @@ export interface RouteOptions {
  *
  * Sets `x-tollgate-deployment` (on success) and `x-tollgate-attempts` (always).
  */
-export function routeToDeployment(
-  models: ModelRegistry,
-  perDeployment: DeploymentHandler,
-  options: RouteOptions,
-): Handler {
+export function routeToDeployment(models: ModelRegistry, options: RouteOptions): Handler {
   const { states, stale } = options;
   const random = options.random ?? Math.random;
   return async (call: GatewayCall, ctx: CallContext): Promise<GatewayResult> => {
@@ -75,7 +71,7 @@ export function routeToDeployment(
         }
         ctx.record.deployment = deployment;
         try {
-          const result = await perDeployment(call, deployment, ctx);
+          const result = await runtime.handle(call, ctx);
           ctx.responseHeaders['x-tollgate-deployment'] = deployment.id;
           ctx.record.fallbackUsed = !planned;
           return result;
