@@ -161,7 +161,7 @@ export function ledgerContract(backend: string, withDatabase: WithDatabase): voi
     void it('rows recorded while a write is in flight wait for it: one write at a time', (t) =>
       withDatabase(t, async (database) => {
         const held = kit.holdInserts(database);
-        const ledger = createLedger(held.database, { ...quiet, batchSize: 4 });
+        const ledger = createLedger(database, { ...quiet, batchSize: 4, writer: held.writer });
         for (let i = 0; i < 4; i++) ledger.record(kit.sampleRow(i));
         await kit.eventually(() => held.counts.started === 1, 'the first write to start');
         for (let i = 4; i < 10; i++) ledger.record(kit.sampleRow(i));

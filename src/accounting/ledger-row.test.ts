@@ -1,11 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromRequestsRow, LEDGER_COLUMNS, toRequestsInsert } from './ledger-row.js';
+import {
+  fromRequestsRow,
+  LEDGER_COLUMNS,
+  LEDGER_SQL_COLUMNS,
+  pushRequestsValues,
+  toRequestsInsert,
+} from './ledger-row.js';
 import { sampleRow } from './ledger-test-kit.js';
 
 void describe('ledger row mapping', () => {
   void it('binds LEDGER_COLUMNS values per row (the statement chunking relies on it)', () => {
     assert.equal(Object.keys(toRequestsInsert(sampleRow(1))).length, LEDGER_COLUMNS);
+  });
+
+  void it('lists every inserted field once, in the order its value is bound', () => {
+    const insert = toRequestsInsert(sampleRow(1, { callId: 'call_1', tags: ['t'] }));
+    assert.deepEqual(LEDGER_SQL_COLUMNS.map(([key]) => key).sort(), Object.keys(insert).sort());
+    const values: unknown[] = ['before'];
+    pushRequestsValues(insert, values);
+    assert.deepEqual(values, ['before', ...LEDGER_SQL_COLUMNS.map(([key]) => insert[key])]);
+    for (const [key, column] of LEDGER_SQL_COLUMNS)
+      assert.equal(
+        key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+        column,
+      );
   });
 
   void it('stores booleans as 0/1 and tags as JSON, null when empty', () => {

@@ -52,8 +52,46 @@ export interface LedgerRow {
 /** A ledger row as read back: every field present, plus the row id. */
 export type StoredLedgerRow = Required<Omit<LedgerRow, 'tags'>> & { id: number; tags: string[] };
 
+/**
+ * The columns an inserted row binds, in the order `pushRequestsValues` gives their values, with
+ * each one's SQL type (PostgreSQL's spelling; migration 001 and 004).
+ */
+export const LEDGER_SQL_COLUMNS = [
+  ['requestId', 'request_id', 'text'],
+  ['callId', 'call_id', 'text'],
+  ['createdAt', 'created_at', 'bigint'],
+  ['alias', 'alias', 'text'],
+  ['provider', 'provider', 'text'],
+  ['deployment', 'deployment', 'text'],
+  ['upstreamModel', 'upstream_model', 'text'],
+  ['status', 'status', 'integer'],
+  ['outcome', 'outcome', 'text'],
+  ['errorCode', 'error_code', 'text'],
+  ['stream', 'stream', 'integer'],
+  ['inputTokens', 'input_tokens', 'integer'],
+  ['outputTokens', 'output_tokens', 'integer'],
+  ['cachedTokens', 'cached_tokens', 'integer'],
+  ['latencyMs', 'latency_ms', 'double precision'],
+  ['ttftMs', 'ttft_ms', 'double precision'],
+  ['attempts', 'attempts', 'integer'],
+  ['fallbackUsed', 'fallback_used', 'integer'],
+  ['tenant', 'tenant', 'text'],
+  ['feature', 'feature', 'text'],
+  ['keyId', 'key_id', 'text'],
+  ['endUser', 'end_user', 'text'],
+  ['tags', 'tags', 'text'],
+  ['costMicros', 'cost_micros', 'bigint'],
+  ['priceVersion', 'price_version', 'text'],
+  ['estimated', 'estimated', 'integer'],
+] as const satisfies readonly (readonly [keyof Insertable<RequestsTable>, string, string])[];
+
 /** Number of SQL columns one inserted row binds (every `LedgerRow` field). */
-export const LEDGER_COLUMNS = 26;
+export const LEDGER_COLUMNS = LEDGER_SQL_COLUMNS.length;
+
+/** Appends `insert`'s values to `out` in `LEDGER_SQL_COLUMNS` order (the bound parameters of a multi-row INSERT). */
+export function pushRequestsValues(insert: Insertable<RequestsTable>, out: unknown[]): void {
+  for (const [key] of LEDGER_SQL_COLUMNS) out.push(insert[key]);
+}
 
 /**
  * `LedgerRow` → SQL values: booleans as 0/1, tags as a JSON array (null when empty), integer

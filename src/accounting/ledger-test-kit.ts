@@ -1,8 +1,9 @@
 // Helpers for the ledger contract suite (test-only; nothing in the gateway imports this file).
-import { sql, type KyselyPlugin, type QueryId } from 'kysely';
+import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import type { Database } from '../storage/database.js';
 import { fromRequestsRow, type LedgerRow, type StoredLedgerRow } from './ledger-row.js';
+import { ledgerWriter, type LedgerWriter } from './ledger-write.js';
 
 /** A plausible row; `i` makes it unique and orders it. */
 export function sampleRow(i: number, overrides: Partial<LedgerRow> = {}): LedgerRow {
@@ -53,33 +54,29 @@ export async function eventually(predicate: () => boolean, what: string, timeout
 export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Wraps `database` so every INSERT, once executed, waits for `release()` before its caller sees
- * the result: a write held in flight. Counts how many inserts were ever in flight at once.
+ * The ledger writer for `database`, wrapped so every insert, once executed, waits for
+ * `release()` before its caller sees the result: a write held in flight. Counts how many
+ * inserts were ever in flight at once.
  */
 export function holdInserts(database: Database) {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const inserts = new WeakSet<QueryId>();
   const counts = { started: 0, active: 0, maxActive: 0 };
-  const plugin: KyselyPlugin = {
-    transformQuery(args) {
-      if (args.node.kind === 'InsertQueryNode') {
-        inserts.add(args.queryId);
-        counts.started += 1;
-        counts.active += 1;
-        counts.maxActive = Math.max(counts.maxActive, counts.active);
-      }
-      return args.node;
-    },
-    async transformResult(args) {
-      if (inserts.has(args.queryId)) {
+  const inner = ledgerWriter(database);
+  const writer: LedgerWriter = {
+    async insert(rows) {
+      counts.started += 1;
+      counts.active += 1;
+      counts.maxActive = Math.max(counts.maxActive, counts.active);
+      try {
+        await inner.insert(rows);
         await gate;
+      } finally {
         counts.active -= 1;
       }
-      return args.result;
     },
   };
-  return { database: { ...database, db: database.db.withPlugin(plugin) }, counts, release: () => release() };
+  return { writer, counts, release: () => release() };
 }
 
 /** A logger that keeps what it logs, to assert on. */

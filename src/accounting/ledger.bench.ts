@@ -21,11 +21,13 @@ async function run(name: string, database: Database): Promise<void> {
   const prepared = Array.from({ length: rows }, (_, i) =>
     sampleRow(i, { tenant: 'acme', feature: 'chat', tags: ['bench'], costMicros: 1_234 }),
   );
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   for (const row of prepared) ledger.record(row);
   const recorded = performance.now();
   await ledger.close();
   const end = performance.now();
+  const cpu = process.cpuUsage(cpuStart);
   const count = await database.db
     .selectFrom('requests')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -33,7 +35,8 @@ async function run(name: string, database: Database): Promise<void> {
   const stats = ledger.stats();
   console.log(
     `${name.padEnd(10)} ${rows} rows, batch ${batchSize}: ${Math.round(rows / ((end - start) / 1000))} rows/s ` +
-      `(record ${(((recorded - start) / rows) * 1e6).toFixed(0)} ns/row, drain ${(end - recorded).toFixed(0)} ms) ` +
+      `(record ${(((recorded - start) / rows) * 1e6).toFixed(0)} ns/row, drain ${(end - recorded).toFixed(0)} ms, ` +
+      `CPU ${((cpu.user + cpu.system) / rows).toFixed(1)} µs/row in this process) ` +
       `stored=${Number(count.n)} written=${stats.written} dropped=${stats.dropped} failedWrites=${stats.failedWrites}`,
   );
 }

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { Database } from '../storage/database.js';
 import { LedgerQueue } from './ledger-queue.js';
 import { toRequestsInsert, type LedgerRow } from './ledger-row.js';
-import { insertLedgerRows, isRowRejection, rowsPerStatement } from './ledger-write.js';
+import { isRowRejection, ledgerWriter, type LedgerWriter } from './ledger-write.js';
 import type { Spool, SpoolTicket } from './spool/spool.js';
 
 export interface LedgerOptions {
@@ -24,6 +24,8 @@ export interface LedgerOptions {
    * from a full buffer stays in the spool and is replayed at the next start.
    */
   spool?: Spool | null;
+  /** How batches reach the database; default `ledgerWriter(database)` (tests wrap it to hold writes in flight). */
+  writer?: LedgerWriter;
 }
 
 /** A row waiting to be written, with its spool ticket. */
@@ -67,7 +69,7 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
   const { batchSize, flushIntervalMs, maxBufferedRows, log } = options;
   const clock = options.clock ?? systemClock;
   const maxBackoffMs = Math.max(options.maxBackoffMs ?? 30_000, flushIntervalMs);
-  const perStatement = rowsPerStatement(database.dialect);
+  const writer = options.writer ?? ledgerWriter(database);
   const queue = new LedgerQueue<Queued>(maxBufferedRows);
   const spool = options.spool ?? null;
 
@@ -119,11 +121,7 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
   async function writeBatch(batch: Queued[]): Promise<void> {
     inFlight = batch.length;
     try {
-      await insertLedgerRows(
-        database.db,
-        batch.map((q) => toRequestsInsert(q.row)),
-        perStatement,
-      );
+      await writer.insert(batch.map((q) => toRequestsInsert(q.row)));
       succeeded(batch.length);
       for (const q of batch) q.ticket?.done();
     } catch (error) {
@@ -133,7 +131,7 @@ export function createLedger(database: Database, options: LedgerOptions): Ledger
       try {
         for (const [index, { row, ticket }] of batch.entries()) {
           try {
-            await insertLedgerRows(database.db, [toRequestsInsert(row)], 1);
+            await writer.insert([toRequestsInsert(row)]);
             succeeded(1);
           } catch (rowError) {
             if (!isRowRejection(rowError)) return failed(batch.slice(index), rowError);

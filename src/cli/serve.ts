@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { redactUrlPassword } from '../config/redact-url.js';
 import { createGateway } from '../gateway.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, flushLog, logFatalExits } from '../observability/logger.js';
 import { createHttpServer } from '../server/app.js';
 import { onShutdownSignals } from './shutdown-signals.js';
 
@@ -22,6 +22,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const loaded = await loadConfig({ ...(options.config ? { path: options.config } : {}), overrides });
   const { config } = loaded;
   const log = createLogger({ level: config.log.level, format: config.log.format });
+  logFatalExits(log);
   const gateway = await createGateway({ config, logger: log });
   const { app, lifecycle } = createHttpServer(gateway);
 
@@ -44,8 +45,9 @@ export async function serve(options: ServeOptions): Promise<void> {
         await lifecycle.drain(() => app.close());
         await gateway.close();
         log.info('shutdown complete');
-        log.flush?.();
-        setTimeout(() => process.exit(0), 50).unref();
+        // Every access line of the drained calls is out before the exit.
+        await flushLog(log);
+        process.exit(0);
       })().catch((err: unknown) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -53,8 +55,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     },
     exitNow(signal) {
       log.warn({ signal }, 'second signal: exiting now');
-      log.flush?.();
-      process.exit(1);
+      process.exit(1); // pino writes the buffered lines synchronously on exit
     },
   });
 }

@@ -1,4 +1,6 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, Migrator, sql, type Dialect } from 'kysely';
+import type pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import { describePostgresUrl, postgresDialect } from './open-postgres.js';
@@ -20,11 +22,22 @@ export interface Database {
   /** camelCase in TypeScript, snake_case in SQL (a `CamelCasePlugin` maps both ways). */
   readonly db: Kysely<Tables>;
   readonly dialect: SqlDialectName;
+  /**
+   * The driver under kysely, for the few hot statements worth preparing once (the ledger insert,
+   * `accounting/ledger-write.ts`). The SQLite connection is kysely's only one: use it inside
+   * `db.connection().execute(…)`, which holds kysely's lock on it, so a statement never lands in
+   * the middle of someone else's transaction. The PostgreSQL pool hands out its own connections.
+   */
+  readonly native: NativeDriver;
   /** Resolves when the database answers a trivial query (for readiness checks). */
   ping(): Promise<void>;
   /** Closes every connection. Idempotent. */
   close(): Promise<void>;
 }
+
+export type NativeDriver =
+  | { readonly dialect: 'sqlite'; readonly sqlite: BetterSqlite3.Database }
+  | { readonly dialect: 'postgres'; readonly pool: pg.Pool };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -41,7 +54,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const log = options.log ?? pino({ level: 'silent' });
   const schema = options.schema ?? 'public';
-  const { dialect, where, create } = await resolveDialect(options, schema, log);
+  const { dialect, where, create, native } = await resolveDialect(options, schema, log);
   const base = new Kysely<Tables>({ dialect: create });
   try {
     if (dialect === 'postgres') await ensureSchema(base, schema);
@@ -54,6 +67,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return {
     db: base.withPlugin(new CamelCasePlugin()),
     dialect,
+    native,
     ping: async () => {
       await sql`select 1`.execute(base);
     },
@@ -65,18 +79,19 @@ async function resolveDialect(
   options: OpenDatabaseOptions,
   schema: string,
   log: Logger,
-): Promise<{ dialect: SqlDialectName; where: string; create: Dialect }> {
+): Promise<{ dialect: SqlDialectName; where: string; create: Dialect; native: NativeDriver }> {
   const { url } = options;
   if (url.startsWith('sqlite:')) {
     const target = url.slice('sqlite:'.length);
     if (target === '') throw new Error('sqlite URL needs a path: sqlite:./data/tollgate.db or sqlite::memory:');
-    return { dialect: 'sqlite', where: target, create: await sqliteDialect(target) };
+    const { dialect, sqlite } = await sqliteDialect(target);
+    return { dialect: 'sqlite', where: target, create: dialect, native: { dialect: 'sqlite', sqlite } };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     if (!IDENTIFIER.test(schema)) throw new Error(`PostgreSQL schema must be a lower-case identifier, got "${schema}"`);
     const where = `${describePostgresUrl(url)} (schema ${schema})`;
-    const create = await postgresDialect({ url, schema, password: options.password, log });
-    return { dialect: 'postgres', where, create };
+    const { dialect, pool } = await postgresDialect({ url, schema, password: options.password, log });
+    return { dialect: 'postgres', where, create: dialect, native: { dialect: 'postgres', pool } };
   }
   throw new Error(`unsupported database URL (expected sqlite: or postgres://): ${url.split(':')[0] ?? ''}:…`);
 }

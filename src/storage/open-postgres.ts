@@ -1,4 +1,5 @@
 import { PostgresDialect, type Dialect } from 'kysely';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { schemaScoped } from './schema-introspector.js';
 
@@ -22,10 +23,12 @@ export interface PostgresDialectOptions {
  * `bigint` columns are parsed as JS numbers on this pool only (pg's default is a string): the
  * gateway stores epoch milliseconds, micro-dollars and row ids in them, all far below 2^53.
  *
+ * Returns the dialect and its pool (`Database.native`).
+ *
  * @example
- * const dialect = await postgresDialect({ url: 'postgres://app@db/tollgate', schema: 'public', log });
+ * const { dialect, pool } = await postgresDialect({ url: 'postgres://app@db/tollgate', schema: 'public', log });
  */
-export async function postgresDialect(options: PostgresDialectOptions): Promise<Dialect> {
+export async function postgresDialect(options: PostgresDialectOptions): Promise<{ dialect: Dialect; pool: pg.Pool }> {
   const { default: pg } = await import('pg');
   const types = new pg.TypeOverrides();
   // limitation: a value past Number.MAX_SAFE_INTEGER would lose precision; none is expected.
@@ -46,7 +49,7 @@ export async function postgresDialect(options: PostgresDialectOptions): Promise<
   pool.on('connect', (client) =>
     client.on('error', (error) => options.log.warn({ err: error }, 'PostgreSQL connection lost during a query')),
   );
-  return schemaScoped(new PostgresDialect({ pool }), options.schema);
+  return { dialect: schemaScoped(new PostgresDialect({ pool }), options.schema), pool };
 }
 
 /**

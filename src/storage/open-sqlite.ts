@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 
 /**
@@ -8,10 +9,14 @@ import { SqliteDialect } from 'kysely';
  * `synchronous=NORMAL` (durable across process crashes; a power cut may lose the last
  * transactions, which is the usual trade for WAL) and a busy timeout for a second process.
  *
+ * Returns the dialect and the connection itself (`Database.native`).
+ *
  * @example
- * const dialect = await sqliteDialect('./data/tollgate.db');
+ * const { dialect, sqlite } = await sqliteDialect('./data/tollgate.db');
  */
-export async function sqliteDialect(target: string): Promise<SqliteDialect> {
+export async function sqliteDialect(
+  target: string,
+): Promise<{ dialect: SqliteDialect; sqlite: BetterSqlite3.Database }> {
   const { default: SqliteDatabase } = await import('better-sqlite3');
   const inMemory = target === ':memory:';
   if (!inMemory) await mkdir(dirname(resolve(target)), { recursive: true });
@@ -25,5 +30,5 @@ export async function sqliteDialect(target: string): Promise<SqliteDialect> {
     sqlite.close();
     throw error;
   }
-  return new SqliteDialect({ database: sqlite });
+  return { dialect: new SqliteDialect({ database: sqlite }), sqlite };
 }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import pino from 'pino';
 import { request } from 'undici';
+import { ACCESS_LOG_FIELDS } from '../../src/observability/access-log.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
@@ -119,6 +120,21 @@ describe('an upstream that quotes the configured key in its errors', () => {
       'the log keeps the redacted upstream text',
     );
     noKey(lines, 'the log');
+    // The access line is written without pino's path redaction: the upstream's text in it was
+    // redacted where it was made (providers/http), and nothing else in it can hold a secret.
+    const access = logged
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'request');
+    assert.equal(access.length, 8, 'one access line per call');
+    assert.ok(access.every((line) => String(line.upstreamMessage).includes('[redacted]')));
+    const allowed = new Set<string>(['level', 'time', 'pid', 'hostname', 'msg', ...ACCESS_LOG_FIELDS]);
+    for (const line of access)
+      assert.deepEqual(
+        Object.keys(line).filter((key) => !allowed.has(key)),
+        [],
+      );
   });
 
   it("the caller's own 400 keeps the upstream's message, with the key redacted", async () => {

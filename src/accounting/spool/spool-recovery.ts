@@ -3,7 +3,7 @@ import type { Database } from '../../storage/database.js';
 import type { Budget, BudgetCharge, BudgetStore } from '../budgets/types.js';
 import type { LedgerRow } from '../ledger-row.js';
 import { toRequestsInsert } from '../ledger-row.js';
-import { insertLedgerRows, rowsPerStatement } from '../ledger-write.js';
+import { ledgerWriter } from '../ledger-write.js';
 import { readSegment, type SpooledCharge } from './spool-records.js';
 
 export interface RecoveryOptions {
@@ -66,7 +66,7 @@ export async function recoverSpool(segments: readonly string[], options: Recover
   const all = [...rows.values(), ...unkeyed];
   const known = await storedCallIds(database, [...rows.keys()]);
   report.inserted = all.length - known.size;
-  await insertLedgerRows(database.db, all.map(toRequestsInsert), rowsPerStatement(database.dialect));
+  await ledgerWriter(database).insert(all.map(toRequestsInsert));
 
   if (store) {
     const open = [...holds.entries()].filter(([id]) => !resolved.has(id));

@@ -10,12 +10,23 @@ import { Spool, type FsyncPolicy } from './spool.js';
 
 const n = Number(process.argv[2] ?? 50_000);
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-spool-bench-'));
+// Every field present, as the ledger observer records them (about 530 bytes a line).
 const rows = Array.from({ length: 1_000 }, (_, i) =>
   sampleRow(i, {
     callId: `call_${String(i).padStart(32, '0')}`,
+    errorCode: null,
+    cachedTokens: 0,
+    ttftMs: 12.5,
+    attempts: 1,
+    fallbackUsed: false,
     tenant: 'acme',
+    feature: null,
     keyId: 'key_0123456789',
+    endUser: null,
+    tags: [],
     costMicros: 123,
+    priceVersion: '2026-01-01',
+    estimated: false,
   }),
 );
 try {
@@ -29,12 +40,17 @@ try {
     });
     const count = fsync === 'always' ? Math.min(n, 2_000) : n;
     const tickets = [];
+    const cpuStart = process.cpuUsage();
     const started = process.hrtime.bigint();
     for (let i = 0; i < count; i++) tickets.push(spool.appendRow(rows[i % rows.length]!));
     const micros = Number(process.hrtime.bigint() - started) / count / 1_000;
+    const cpu = process.cpuUsage(cpuStart);
     for (const ticket of tickets) ticket.done();
     spool.close();
-    console.log(`fsync ${fsync.padEnd(8)} ${micros.toFixed(2)} µs per row (${count} rows)`);
+    const cpuMicros = (cpu.user + cpu.system) / count;
+    console.log(
+      `fsync ${fsync.padEnd(8)} ${micros.toFixed(2)} µs per row, CPU ${cpuMicros.toFixed(2)} µs (${count} rows)`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import type { Budget, BudgetCharge } from '../budgets/types.js';
 import { chargeFor } from '../budgets/windows.js';
 import { toRequestsInsert } from '../ledger-row.js';
 import { sampleRow } from '../ledger-test-kit.js';
-import { readSegment } from './spool-records.js';
+import { encodeRecord, encodeRowRecord, readSegment } from './spool-records.js';
 import { recoverSpool } from './spool-recovery.js';
 import { Spool, type SpoolOptions } from './spool.js';
 
@@ -48,6 +48,13 @@ const budget: Budget = {
 const charge: BudgetCharge = chargeFor(budget, Date.UTC(2026, 10, 29));
 
 void describe('crash spool', () => {
+  void it('writes a row as the same line whether or not the record object is built', () => {
+    for (const row of [sampleRow(1), sampleRow(2, { callId: 'call_2', tags: ['a"b'], endUser: 'ü😀\n' }), null]) {
+      const r = row as ReturnType<typeof sampleRow>;
+      assert.equal(encodeRowRecord(r), encodeRecord({ k: 'row', row: r }));
+    }
+  });
+
   void it('keeps a segment while any record in it is pending and deletes it once all are done', () => {
     const dir = root();
     const spool = new Spool(options(dir, { segmentBytes: 4_096 }));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BudgetCharge } from '../budgets/types.js';
 import type { LedgerRow } from '../ledger-row.js';
-import { encodeRecord, toSpooledCharge } from './spool-records.js';
+import { encodeRecord, encodeRowRecord, toSpooledCharge } from './spool-records.js';
 import { abandonedSlots, acquireSlot, type SpoolSlot } from './spool-slots.js';
 
 /**
@@ -59,6 +59,8 @@ export class Spool {
   private lastErrorLog = 0;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** Made once: each ticket holds it rather than a closure of its own. */
+  private readonly retire = (segment: Segment): void => this.doneWith(segment);
 
   constructor(private readonly options: SpoolOptions) {
     const own = acquireSlot(options.dir);
@@ -76,7 +78,7 @@ export class Spool {
   }
 
   appendRow(row: LedgerRow): SpoolTicket {
-    return this.append(encodeRecord({ k: 'row', row }), true);
+    return this.append(encodeRowRecord(row), true);
   }
 
   appendHold(id: string, charges: readonly BudgetCharge[]): SpoolTicket {
@@ -133,7 +135,7 @@ export class Spool {
       segment.write(line, this.options.fsync === 'always');
       if (!tracked) return NO_TICKET;
       segment.pending++;
-      const ticket = segment.ticket(() => this.doneWith(segment));
+      const ticket = new Ticket(segment, this.retire);
       if (segment.bytes >= this.options.segmentBytes) this.seal(segment);
       return ticket;
     } catch (err) {
@@ -179,6 +181,23 @@ export class Spool {
 
 const NO_TICKET: SpoolTicket = Object.freeze({ done: () => undefined });
 
+/** One record's ticket: a small object per call, no closures (it lives until its batch is written). */
+class Ticket implements SpoolTicket {
+  private settled = false;
+
+  constructor(
+    private readonly segment: Segment,
+    private readonly onDone: (segment: Segment) => void,
+  ) {}
+
+  done(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.segment.pending--;
+    this.onDone(this.segment);
+  }
+}
+
 /** One segment file, appended to through one descriptor. */
 class Segment {
   readonly openedAt = Date.now();
@@ -196,18 +215,6 @@ class Segment {
     this.bytes += writeSync(this.fd, line);
     if (sync) fdatasyncSync(this.fd);
     else this.dirty = true;
-  }
-
-  ticket(onDone: () => void): SpoolTicket {
-    let done = false;
-    return {
-      done: () => {
-        if (done) return;
-        done = true;
-        this.pending--;
-        onDone();
-      },
-    };
   }
 
   syncInBackground(): void {
