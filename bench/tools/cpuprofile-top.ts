@@ -32,10 +32,14 @@ export interface Profile {
 
 const SRC_MARK = '/src/';
 
+/** The build (`npm run bench` profiles dist/): mapped back to src/ through tsc's source maps. */
+const DIST_MARK = '/dist/';
 function isOurs(url: string): boolean {
-  return url.includes(SRC_MARK) && !url.includes('node_modules');
+  return (url.includes(SRC_MARK) || url.includes(DIST_MARK)) && !url.includes('node_modules');
 }
 function srcPath(url: string): string {
+  if (!url.includes(SRC_MARK))
+    return 'src/' + url.slice(url.lastIndexOf(DIST_MARK) + DIST_MARK.length).replace(/\.js$/, '.ts');
   return 'src/' + url.slice(url.lastIndexOf(SRC_MARK) + SRC_MARK.length);
 }
 function area(cf: CallFrame): string {
@@ -49,7 +53,8 @@ function area(cf: CallFrame): string {
   return url.split('/').slice(-1)[0]!;
 }
 /**
- * Tollgate runs its TypeScript through tsx, which transpiles every file with esbuild
+ * The build (dist/) has tsc's source maps beside each file. From the sources, Tollgate runs its
+ * TypeScript through tsx, which transpiles every file with esbuild
  * (whitespace minified: the profile's line numbers are all 1). Transpiling the same file with
  * the same options gives byte-identical code and its source map, so a profile position maps
  * back to the line in the .ts file. Null when that is not possible (file changed, no esbuild).
@@ -60,6 +65,13 @@ function originalLine(cf: CallFrame): number | null {
     let map: SourceMap | null;
     try {
       const file = cf.url.startsWith('file:') ? fileURLToPath(cf.url) : cf.url;
+      if (file.includes(DIST_MARK) && !file.includes(SRC_MARK)) {
+        maps.set(
+          cf.url,
+          new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]),
+        );
+        return originalLine(cf);
+      }
       const r = transformSync(readFileSync(file, 'utf8'), {
         target: `node${process.versions.node}`,
         loader: file.endsWith('.tsx') ? 'tsx' : 'ts',

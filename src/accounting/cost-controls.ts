@@ -66,7 +66,8 @@ export async function createCostControls(options: CostControlsOptions): Promise<
   const { config, models, database, ledger, clock, log } = options;
   const prices = new PriceBook(undefined, config.prices);
   const byDeployment = resolvePrices(config, models, prices);
-  for (const price of byDeployment.values()) if (price.encoding) await loadEncoding(price.encoding);
+  // Only the encodings the deployments count with (estimates, quotes, missing usage), so the first request is exact.
+  await Promise.all([...new Set([...byDeployment.values()].map((p) => p.encoding ?? 'o200k_base'))].map(loadEncoding));
   warmUpCounting();
   const priceOf = (deployment: Deployment): ModelPrice => {
     const price = byDeployment.get(deployment.id);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { countText, WorkBudget } from './tokens.js';
+import { countText, loadEncoding, WorkBudget } from './tokens.js';
 import { StreamTokenCounter } from './tokens-stream.js';
+
+// Encodings load on first use; these tests count exactly from the first call.
+await loadEncoding('o200k_base');
 
 void describe('StreamTokenCounter', () => {
   void it('counts text arriving in pieces exactly as the whole text', () => {

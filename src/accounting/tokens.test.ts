@@ -9,6 +9,9 @@ import type { ChatMessage, ChatRequest, ToolDefinition } from '../core/types.js'
 import { countChatPrompt, countText, loadEncoding, WorkBudget } from './tokens.js';
 import { segments } from './tokens-segments.js';
 
+// Encodings load on first use; these tests count exactly from the first call.
+await loadEncoding('o200k_base');
+
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 const unlimited = (): WorkBudget => new WorkBudget(60_000);
 

@@ -1,13 +1,11 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfig, printableConfig } from '../config/load.js';
-import { startMockServer } from '../providers/mock/mock-server.js';
-import { registerBudgetCommands } from './budgets.js';
-import { registerKeyCommands } from './keys.js';
-import { CliError } from './open-storage.js';
-import { serve } from './serve.js';
-import { registerTenantCommands } from './tenants.js';
-import { registerUsageCommand } from './usage.js';
+import { ConfigError } from '../config/format-errors.js';
+import { CliError } from './cli-error.js';
+import { registerCommandGroups } from './command-groups.js';
+import type { ServeOptions } from './serve.js';
 
+// Only commander and the two error classes load up front: each command imports what it runs, so
+// `tollgate --help` (and a typo) answer at once, and `serve` loads neither the CLI's storage commands nor the mock server.
 const program = new Command('tollgate').description('The production layer for LLM applications.').showHelpAfterError();
 
 program
@@ -16,7 +14,7 @@ program
   .option('-c, --config <path>', 'config file (default: $TOLLGATE_CONFIG or ./tollgate.yaml)')
   .option('-p, --port <port>', 'port to listen on (default: $PORT or 4000)')
   .option('-H, --host <host>', 'interface to bind (default: $HOST or 127.0.0.1)')
-  .action(serve);
+  .action(async (options: ServeOptions) => (await import('./serve.js')).serve(options));
 
 const configCommand = program.command('config').description('inspect configuration');
 configCommand
@@ -25,6 +23,7 @@ configCommand
   .option('-c, --config <path>', 'config file')
   .option('--print', 'print the effective configuration (secrets redacted)')
   .action(async (options: { config?: string; print?: boolean }) => {
+    const { loadConfig, printableConfig } = await import('../config/load.js');
     const loaded = await loadConfig(options.config ? { path: options.config } : {});
     const from = loaded.source.embedded ? 'embedded default' : loaded.source.files.join(' + ');
     for (const note of loaded.notes) console.error(note);
@@ -41,6 +40,7 @@ program
   .option('--latency-ms <ms>', 'delay before answering / first chunk', '0')
   .option('--chunk-delay-ms <ms>', 'delay between stream chunks', '0')
   .action(async (options: { port: string; host: string; seed: string; latencyMs: string; chunkDelayMs: string }) => {
+    const { startMockServer } = await import('../providers/mock/mock-server.js');
     const server = await startMockServer({
       port: Number(options.port),
       host: options.host,
@@ -53,10 +53,7 @@ program
     process.once('SIGINT', stop);
   });
 
-registerTenantCommands(program);
-registerKeyCommands(program);
-registerUsageCommand(program);
-registerBudgetCommands(program);
+await registerCommandGroups(program, process.argv.slice(2));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -4,14 +4,12 @@ import { GatewayError } from '../core/errors.js';
 import { TenancyError } from '../tenancy/types.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase, type Database } from '../storage/database.js';
+import { CliError } from './cli-error.js';
+
+export { CliError };
 
 export interface StorageOptions {
   config?: string;
-}
-
-/** A mistake the user can fix (bad option, unknown tenant, …): printed as one line, exit code 1, no stack. */
-export class CliError extends Error {
-  override readonly name = 'CliError';
 }
 
 /**

@@ -8,9 +8,13 @@ import type { BudgetInput } from '../accounting/budgets/types.js';
 import { PriceBook } from '../accounting/prices/price-book.js';
 import type { GatewayCall, GatewayResult } from '../core/pipeline.js';
 import type { ChatRequest } from '../core/types.js';
-import { mockTestContext } from '../providers/mock/mock-test-context.js';
+import { mockTestContext } from '../providers/mock/mock-test-kit.js';
 import { ModelRegistry } from '../router/model-registry.js';
+import { loadEncoding } from '../accounting/tokens.js';
 import { budgetPolicy } from './budget.js';
+
+// Encodings load on first use (the gateway loads its deployments' at start-up): estimates here are exact from the first call.
+await loadEncoding('o200k_base');
 
 // Issue 7, item 5: the budget policy puts the output limit its reservation covers on the call.
 

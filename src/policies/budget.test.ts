@@ -14,6 +14,10 @@ import type { ChatChunk } from '../core/types.js';
 import { summarize } from '../observability/call-summary.js';
 import { ModelRegistry } from '../router/model-registry.js';
 import { budgetPolicy, settleBudgets } from './budget.js';
+import { loadEncoding } from '../accounting/tokens.js';
+
+// Encodings load on first use (the gateway loads its deployments' at start-up): counts here are exact from the first call.
+await loadEncoding('o200k_base');
 
 const log = pino({ level: 'silent' });
 const models = new ModelRegistry({

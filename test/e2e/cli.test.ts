@@ -49,7 +49,7 @@ describe('the tollgate command', () => {
   it("a newcomer's path: start with no config and no key, then the README's curl commands work on the mock", async () => {
     const cwd = tempDir();
     const port = await freePort();
-    // What `npm start` runs (`node bin/tollgate.js serve`), from an empty folder so the embedded SQLite file lands there.
+    // What `npm start` runs (`tollgate serve`; here from the sources), from an empty folder so the embedded SQLite file lands there.
     const gateway = startProcess(process.execPath, [CLI, 'serve'], { cwd, env: childEnv({ PORT: String(port) }) });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`, gateway);

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { ensureBuilt } from '../helpers/dist.js';
 import {
   CLI,
   REPO_ROOT,
@@ -98,6 +99,8 @@ function reap(file: string): void {
 }
 
 void describe('signals (real processes)', () => {
+  // `npm start` runs the build (`node bin/tollgate.js serve` → dist/), as production does.
+  before(ensureBuilt, { timeout: 180_000 });
   void it('`npm start` + SIGTERM to npm: the gateway drains and exits 0, its port closes, no orphan remains', async (t) => {
     const { file, base } = await tempConfig();
     const npm = npmStart(file);

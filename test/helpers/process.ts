@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = fileURLToPath(new URL('../../bin/tollgate.js', import.meta.url));
+/** The `tollgate` command from the TypeScript sources (through tsx), so tests never run a stale dist/; test/e2e/package.test.ts covers dist/. */
+export const CLI = fileURLToPath(new URL('../../bin/tollgate-dev.js', import.meta.url));
 
 /** A free loopback port (bound then released). */
 export async function freePort(): Promise<number> {
