@@ -1,5 +1,6 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { GatewayError } from '../core/errors.js';
 
@@ -44,11 +45,38 @@ export function isExempt(url: string): boolean {
 /** Logs shed calls at most once a second: the first at once, then the count since the last line. */
 const LOG_EVERY_MS = 1_000;
 
+/** A refused request with a declared body up to this size is answered once its body arrived. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * Runs `answer` once the request's body has arrived (read and dropped, never buffered) when it
+ * is declared and small, at once otherwise. Node hands us the head before it parses the body
+ * that came with it, and an answer sent before the body ends closes the connection (the edge's
+ * lingering close, server/linger.ts): a refused client would then reconnect for its retry — a
+ * TCP (and TLS) handshake per refusal, when the gateway is least able to afford it. A small body
+ * is usually in the same packet as the head, so waiting for it costs nothing and keeps the
+ * connection. A large or chunked body still gets its answer at once, and the lingering close.
+ */
+function afterSmallBody(raw: IncomingMessage, answer: () => void): void {
+  const declared = Number(raw.headers['content-length']);
+  if (raw.complete || !(declared > 0 && declared <= SMALL_BODY_BYTES)) return answer();
+  let answered = false;
+  const once = (): void => {
+    if (answered) return;
+    answered = true;
+    answer();
+  };
+  raw.once('end', once);
+  raw.once('close', once);
+  raw.resume();
+}
+
 /**
  * The overload gate (issue 8 item 10): above `maxInFlight` calls in flight, or while the mean
  * event-loop delay of the last sample exceeds `maxEventLoopDelayMs`, a new call gets 503
- * `overloaded` with `retry-after` on its head — before authentication and before its body is
- * read — and is never queued. The event-loop check is `@fastify/under-pressure` (its
+ * `overloaded` with `retry-after` on its head — before authentication, its body never parsed
+ * (a small one is let in and dropped, so the connection stays open: `afterSmallBody`) — and is
+ * never queued. The event-loop check is `@fastify/under-pressure` (its
  * `pressureHandler` raises our `GatewayError`, so the route's one error renderer answers); the
  * in-flight cap is a counter, which that plugin does not have. A call is in flight from its head
  * until its response closes (finished, or the client went away), streams included. Shed calls
@@ -80,14 +108,20 @@ export class OverloadGate {
         maxEventLoopDelay: maxEventLoopDelayMs,
         sampleInterval: eventLoopSampleMs,
         // Called only while the delay is over the limit; nothing returned lets the request through.
-        pressureHandler: (req: FastifyRequest) =>
-          isExempt(req.url) ? undefined : Promise.reject(this.refuse('eventLoopDelay')),
+        pressureHandler: (req: FastifyRequest) => {
+          if (isExempt(req.url)) return undefined;
+          const error = this.refuse('eventLoopDelay');
+          return new Promise<void>((_resolve, reject) => afterSmallBody(req.raw, () => reject(error)));
+        },
       });
     }
     if (maxInFlight > 0) {
       app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
         if (isExempt(req.url)) return done();
-        if (this.inFlight >= maxInFlight) return done(this.refuse('inFlight'));
+        if (this.inFlight >= maxInFlight) {
+          const error = this.refuse('inFlight');
+          return afterSmallBody(req.raw, () => done(error));
+        }
         this.inFlight++;
         reply.raw.on('close', this.release);
         done();

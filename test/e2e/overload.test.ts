@@ -81,6 +81,8 @@ function assertShed(answer: Answer): void {
   const ms = Number(answer.headers['retry-after-ms']);
   assert.ok(ms >= 500 && ms < 1500, `retry-after-ms ${ms}`);
   assert.equal(answer.headers['x-should-retry'], undefined, 'retryable: the SDKs retry it');
+  // The small body was let in and dropped, so the refused client keeps its connection for the retry.
+  assert.notEqual(answer.headers.connection, 'close');
 }
 
 function setup(server: Record<string, number>, latencyMs: number) {
@@ -187,6 +189,12 @@ describe('overload: at most 4 calls in flight', () => {
     assert.equal(messages.headers['retry-after-ms'] !== undefined, true);
     // Unauthenticated or unknown: still refused on the head, before anything else is looked at.
     assert.equal((await call(gw, '/v1/nowhere')).status, 503);
+    // A large body is not waited for: refused at once, then the edge's lingering close.
+    const large = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(100_000) }] });
+    const big = await call(gw, '/v1/chat/completions', large);
+    assert.equal(big.status, 503);
+    assert.equal((big.body as { error: { code: string } }).error.code, 'overloaded');
+    assert.equal(big.headers.connection, 'close');
     for (const answer of await Promise.all(slow)) assert.equal(answer.status, 200);
     assert.equal(mock.received - before, 4);
     assert.equal((await call(gw)).status, 200, 'below the cap again: admitted');
