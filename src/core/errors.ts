@@ -201,7 +201,7 @@ export const ERRORS = {
     type: 'api_error',
     retryable: true,
     description:
-      'At the limit of calls in flight (`server.maxInFlight`) or of event-loop delay (`server.maxEventLoopDelayMs`): refused at once, before the body is read, with `retry-after`; no ledger row.',
+      'At the limit of calls in flight (`server.maxInFlight`) or of event-loop delay (`server.maxEventLoopDelayMs`): refused at once, the body never parsed, with `retry-after`; no ledger row.',
   },
   internal_error: {
     status: 500,
