@@ -55,11 +55,14 @@ const SMALL_BODY_BYTES = 64 * 1024;
  * lingering close, server/linger.ts): a refused client would then reconnect for its retry — a
  * TCP (and TLS) handshake per refusal, when the gateway is least able to afford it. A small body
  * is usually in the same packet as the head, so waiting for it costs nothing and keeps the
- * connection. A large or chunked body still gets its answer at once, and the lingering close.
+ * connection. A large or chunked body, or one the client holds back for `100-continue`, still
+ * gets its answer at once, and the lingering close.
  */
 function afterSmallBody(raw: IncomingMessage, answer: () => void): void {
   const declared = Number(raw.headers['content-length']);
-  if (raw.complete || !(declared > 0 && declared <= SMALL_BODY_BYTES)) return answer();
+  // `Expect: 100-continue`: the client sends nothing more until it hears from us, so answer now.
+  if (raw.complete || raw.headers.expect !== undefined || !(declared > 0 && declared <= SMALL_BODY_BYTES))
+    return answer();
   let answered = false;
   const once = (): void => {
     if (answered) return;

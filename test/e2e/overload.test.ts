@@ -7,6 +7,7 @@ import type { CallSummary } from '../../src/observability/call-summary.js';
 import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
 import type { OverloadStatus } from '../../src/server/overload.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { parseResponses, rawConnect, receivedUntil, requestHead } from '../helpers/raw-http.js';
 
 /**
  * Issue 8 item 10: overload sheds fast. Real sockets: a gateway on loopback, a mock upstream
@@ -195,6 +196,25 @@ describe('overload: at most 4 calls in flight', () => {
     assert.equal(big.status, 503);
     assert.equal((big.body as { error: { code: string } }).error.code, 'overloaded');
     assert.equal(big.headers.connection, 'close');
+    // Nor a body held back for `Expect: 100-continue`: the refusal comes instead of the 100.
+    const conn = await rawConnect(gw.url);
+    conn.write(
+      requestHead('POST', '/v1/chat/completions', {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(CHAT),
+        expect: '100-continue',
+      }),
+    );
+    const raw = await Promise.race([
+      receivedUntil(conn, (r) => r.includes('"code":"overloaded"')),
+      sleep(5_000).then(() => 'no answer within 5 s'),
+    ]);
+    conn.socket.destroy();
+    assert.deepEqual(
+      parseResponses(raw).map((r) => r.status),
+      [503],
+      raw,
+    );
     for (const answer of await Promise.all(slow)) assert.equal(answer.status, 200);
     assert.equal(mock.received - before, 4);
     assert.equal((await call(gw)).status, 200, 'below the cap again: admitted');
