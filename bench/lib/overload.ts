@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../tools/overload-run.js';
 import type { BenchConfig } from './config.js';
-import { HZ, procTicks, rssMb, runToEnd, sleep, start, stop, waitForPort } from './procs.js';
+import { HZ, busyShare, cpuTimes, procTicks, rssMb, runToEnd, sleep, start, stop, waitForPort } from './procs.js';
 import type { Verdict } from './report.js';
 
 const TOOL = fileURLToPath(new URL('../tools/overload-run.ts', import.meta.url));
@@ -30,6 +30,8 @@ export interface OverloadRecord extends OverloadSettings {
   /** Tollgate's CPU during the overload run (cores), peak RSS (MB). */
   serverCpuCores: number | null;
   rssPeakMb: number | null;
+  /** Busy share (0..1) of the load generator's core (shared with the mock) during the overload run. */
+  loadgenCpuBusy: number | null;
   /** From Tollgate's admin `/health` after the run: calls shed by cause, and the event-loop delay. */
   gate: { shed: Record<string, number>; eventLoopDelayMs: number | null } | null;
 }
@@ -108,6 +110,7 @@ export async function runOverload(opts: {
     );
     const conc = settings.cap * settings.factor;
     const ticksA = procTicks(proc.pid);
+    const cpuA = cpuTimes();
     const rss: number[] = [];
     const sampler = setInterval(() => {
       const r = rssMb(proc.pid);
@@ -120,6 +123,7 @@ export async function runOverload(opts: {
       clearInterval(sampler);
     }
     const ticksB = procTicks(proc.pid);
+    const loadgenCpuBusy = busyShare(cpuA, cpuTimes(), cfg.loadgenCpu);
     const serverCpuCores = ticksA && ticksB ? (ticksB.ticks - ticksA.ticks) / HZ / (durationS + cfg.warmupS) : null;
     const gate = await gateFigures(url);
     log(
@@ -133,6 +137,7 @@ export async function runOverload(opts: {
       overload,
       serverCpuCores,
       rssPeakMb: rss.length ? Math.max(...rss) : null,
+      loadgenCpuBusy,
       gate,
     };
   } finally {
@@ -193,6 +198,7 @@ export function overloadMarkdown(r: OverloadRecord): string {
   md += row('unloaded (c=1), admitted', r.unloaded.admitted);
   md += row(`${r.factor}× capacity (c=${r.cap * r.factor}), admitted`, r.overload.admitted);
   md += row(`${r.factor}× capacity (c=${r.cap * r.factor}), shed (503)`, r.overload.shed);
-  md += `\nTollgate during the overload run: ${f(r.serverCpuCores)} cores, peak RSS ${f(r.rssPeakMb, 0)} MB; calls shed by cause (from its admin \`/health\`): ${r.gate ? JSON.stringify(r.gate.shed) : '—'}; other answers ${JSON.stringify(r.overload.other)}, socket errors ${r.overload.socketErrors}.\n`;
+  const saturated = r.loadgenCpuBusy !== null && r.loadgenCpuBusy > 0.9 && (r.serverCpuCores ?? 1) < 0.85;
+  md += `\nTollgate during the overload run: ${f(r.serverCpuCores)} cores, peak RSS ${f(r.rssPeakMb, 0)} MB; load generator's core (with the mock) ${r.loadgenCpuBusy === null ? '—' : `${Math.round(r.loadgenCpuBusy * 100)} % busy`}${saturated ? " — **load-gen core saturated**: the latencies above include the load generator's and the upstream's own waiting, so they are upper bounds for Tollgate" : ''}; calls shed by cause (from its admin \`/health\`): ${r.gate ? JSON.stringify(r.gate.shed) : '—'}; other answers ${JSON.stringify(r.overload.other)}, socket errors ${r.overload.socketErrors}.\n`;
   return md;
 }
