@@ -49,6 +49,13 @@ import {
   HAS_PROC,
   type Started,
 } from './lib/procs.js';
+import {
+  overloadMarkdown,
+  overloadSettings,
+  overloadVerdicts,
+  runOverload,
+  type OverloadRecord,
+} from './lib/overload.js';
 import { markdown, summarize, verdicts, type Meta, type Probe, type RunRecord } from './lib/report.js';
 import { verifyTarget, type Check } from './lib/verify.js';
 import { Client } from 'undici';
@@ -64,11 +71,14 @@ interface Ports {
   mockPaced: number;
   mockRolePaused: number;
   mockSplitEnd: number;
+  /** Answers 20 ms late: the overload row's upstream. */
+  mockSlow: number;
   floor: number;
   floorPaced: number;
   floorRolePaused: number;
   floorSplitEnd: number;
   tollgate: number;
+  tollgateOverload: number;
 }
 
 interface Env {
@@ -127,11 +137,13 @@ async function startUpstream(e: Env): Promise<void> {
         MOCK_PACED_PORT: String(ports.mockPaced),
         MOCK_ROLE_PAUSED_PORT: String(ports.mockRolePaused),
         MOCK_SPLIT_END_PORT: String(ports.mockSplitEnd),
+        MOCK_SLOW_PORT: String(ports.mockSlow),
+        MOCK_SLOW_MS: String(overloadSettings().upstreamMs),
         MOCK_GAP_MS: String(cfg.pacedGapMs),
       },
       join(e.out, 'mock.log'),
     );
-    for (const p of [ports.mock, ports.mockPaced, ports.mockRolePaused, ports.mockSplitEnd])
+    for (const p of [ports.mock, ports.mockPaced, ports.mockRolePaused, ports.mockSplitEnd, ports.mockSlow])
       await waitForPort(p, 20_000, e.procs.mock);
     return;
   }
@@ -505,11 +517,13 @@ async function setup(cfg: BenchConfig): Promise<Env> {
     mockPaced: await freePort(),
     mockRolePaused: await freePort(),
     mockSplitEnd: await freePort(),
+    mockSlow: await freePort(),
     floor: await freePort(),
     floorPaced: await freePort(),
     floorRolePaused: await freePort(),
     floorSplitEnd: await freePort(),
     tollgate: await freePort(),
+    tollgateOverload: await freePort(),
   };
   if (cfg.loadgenCpu !== null) pinSelf(cfg.loadgenCpu);
   return { cfg, ports, scratch, out, procs: {}, eldWindows: {} };
@@ -595,9 +609,22 @@ async function main(): Promise<number> {
     const code = await stop(e.procs.tollgate!, 15_000);
     log(`Tollgate stopped (exit ${code})`);
     const ev = await evidence(e);
+    // The overload row runs a Tollgate of its own (a small cap on calls in flight), after the main one stopped.
+    let overload: OverloadRecord | null = null;
+    if (cfg.upstream === 'canned' && process.env.BENCH_OVERLOAD !== '0') {
+      overload = await runOverload({
+        cfg,
+        settings: overloadSettings(),
+        upstreamUrl: `http://127.0.0.1:${e.ports.mockSlow}`,
+        port: e.ports.tollgateOverload,
+        scratch: e.scratch,
+        env: tollgateEnv(),
+        log,
+      });
+    }
     const rows = summarize(runs);
     const errorsTotal = runs.reduce((a, r) => a + r.errors, 0) + checkProbeErrors(probed);
-    const vs = verdicts(rows, probed, errorsTotal, reuse);
+    const vs = [...verdicts(rows, probed, errorsTotal, reuse), ...(overload ? overloadVerdicts(overload) : [])];
     const meta: Meta = {
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
       host: `${CPUS} CPU ${cpus()[0]?.model.trim() ?? ''}`,
@@ -619,7 +646,7 @@ async function main(): Promise<number> {
         `Total wall time ${((Date.now() - t0) / 1000).toFixed(0)} s (after ${startWaitS.toFixed(0)} s waiting for other jobs to go quiet); Tollgate RSS at the end ${tollgateRssEnd?.toFixed(0) ?? '—'} MB.`,
       ],
     };
-    const md = markdown(meta, rows, probed, vs);
+    const md = markdown(meta, rows, probed, vs) + (overload ? overloadMarkdown(overload) : '');
     const json = {
       meta,
       config: cfg,
@@ -630,6 +657,7 @@ async function main(): Promise<number> {
       runs,
       verify: checks,
       evidence: ev.json,
+      overload,
     };
     writeFileSync(join(e.out, 'results.json'), JSON.stringify(json, null, 1));
     writeFileSync(join(e.out, 'results.md'), md);

@@ -20,6 +20,9 @@
 //                          `data: [DONE]` MOCK_END_DELAY_MS (2) later, as it often does from a real
 //                          upstream over the internet: a client that stops reading at [DONE] and
 //                          destroys the body cannot reuse the connection
+//   MOCK_SLOW_PORT         every answer (JSON or stream) starts MOCK_SLOW_MS (20) late, like an
+//                          upstream that takes its time: the overload row's upstream, so that a
+//                          gateway's calls in flight stay in flight long enough to hit its cap
 //   (0 disables a listener)
 // GET /__bench/stats answers {connections, requests, byPort} counted since start:
 // the bench reads it around every run to see how many upstream connections a gateway opened
@@ -34,6 +37,8 @@ const PORT = Number(process.env.MOCK_PORT ?? 9100);
 const PACED_PORT = Number(process.env.MOCK_PACED_PORT ?? 0);
 const ROLE_PAUSED_PORT = Number(process.env.MOCK_ROLE_PAUSED_PORT ?? 0);
 const SPLIT_END_PORT = Number(process.env.MOCK_SPLIT_END_PORT ?? 0);
+const SLOW_PORT = Number(process.env.MOCK_SLOW_PORT ?? 0);
+const SLOW_MS = Number(process.env.MOCK_SLOW_MS ?? 20);
 const END_DELAY_MS = Number(process.env.MOCK_END_DELAY_MS ?? 2);
 const GAP_MS = Number(process.env.MOCK_GAP_MS ?? 20);
 const CREATED = 1735689600;
@@ -97,11 +102,13 @@ interface Pacing {
   before: number;
   /** > 0: end the response (the chunked terminator) this long after the last frame, in its own packet. */
   endDelayMs: number;
+  /** > 0: start the answer this long after the request ended. */
+  replyDelayMs?: number;
 }
 
 function handler(port: number, pacing: Pacing) {
   const mine = (stats.byPort[port] = { connections: 0, requests: 0 });
-  const { gapMs, before, endDelayMs } = pacing;
+  const { gapMs, before, endDelayMs, replyDelayMs = 0 } = pacing;
   const finish = (res: ServerResponse): void => {
     if (endDelayMs > 0) setTimeout(() => res.end(), endDelayMs);
     else res.end();
@@ -118,6 +125,10 @@ function handler(port: number, pacing: Pacing) {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
+      if (replyDelayMs > 0) setTimeout(answer, replyDelayMs);
+      else answer();
+    });
+    const answer = (): void => {
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
         res.writeHead(404, { 'content-type': 'application/json', 'content-length': notFound.length });
         res.end(notFound);
@@ -145,7 +156,7 @@ function handler(port: number, pacing: Pacing) {
         for (let i = before; i < sseFrames.length; i++) res.write(sseFrames[i]);
         finish(res);
       }, gapMs);
-    });
+    };
   };
 }
 
@@ -163,3 +174,4 @@ listen(PORT, { gapMs: 0, before: 0, endDelayMs: 0 });
 if (PACED_PORT) listen(PACED_PORT, { gapMs: GAP_MS, before: 2, endDelayMs: 0 });
 if (ROLE_PAUSED_PORT) listen(ROLE_PAUSED_PORT, { gapMs: GAP_MS, before: 1, endDelayMs: 0 });
 if (SPLIT_END_PORT) listen(SPLIT_END_PORT, { gapMs: 0, before: 0, endDelayMs: END_DELAY_MS });
+if (SLOW_PORT) listen(SLOW_PORT, { gapMs: 0, before: 0, endDelayMs: 0, replyDelayMs: SLOW_MS });

@@ -217,6 +217,12 @@ const serverSchema = z
     lingerTimeoutMs: durationMs.default(10_000),
     /** Each readiness check (storage, Redis) must answer within this, or `/health/ready` reports it `timeout`. */
     readinessTimeoutMs: z.number().int().positive().default(1_000),
+    /** Calls in flight at most (every route but /health*, /metrics, /admin/); beyond it 503 `overloaded` at once. 0: no cap. */
+    maxInFlight: z.number().int().nonnegative().default(512),
+    /** Mean event-loop delay over the last sample (ms) above which new calls get 503 `overloaded`. 0: not checked. */
+    maxEventLoopDelayMs: z.number().int().nonnegative().default(1_000),
+    /** How often the event-loop delay is sampled (the mean over this window is what `maxEventLoopDelayMs` compares). */
+    eventLoopSampleMs: z.number().int().min(10).max(60_000).default(500),
   })
   .strict()
   .refine((server) => server.headersTimeoutMs <= server.requestTimeoutMs, {

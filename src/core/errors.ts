@@ -196,6 +196,13 @@ export const ERRORS = {
     retryable: true,
     description: 'The gateway is draining for shutdown; retry on another replica.',
   },
+  overloaded: {
+    status: 503,
+    type: 'api_error',
+    retryable: true,
+    description:
+      'At the limit of calls in flight (`server.maxInFlight`) or of event-loop delay (`server.maxEventLoopDelayMs`): refused at once, the body never parsed, with `retry-after`; no ledger row.',
+  },
   internal_error: {
     status: 500,
     type: 'api_error',

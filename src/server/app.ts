@@ -9,6 +9,7 @@ import { connectionGuard, connectionTimeoutOptions } from './connections.js';
 import { principalFor, registerEdgeAuthentication } from './edge-auth.js';
 import { errorHeaders, fromFrameworkError } from './error-response.js';
 import { Lifecycle } from './lifecycle.js';
+import { registerOverloadGate } from './overload.js';
 import { registerAnthropicRoutes } from './routes/anthropic-messages.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -43,7 +44,8 @@ export function createHttpServer(gateway: Gateway): HttpServer {
     (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
       const error = fromFrameworkError(err);
       if (error.code === 'internal_error') log.error({ err, requestId: req.id }, 'unhandled error');
-      else if (!reply.sent)
+      // Shed calls are counted and logged once a second by the overload gate, not one line each.
+      else if (!reply.sent && error.code !== 'overloaded')
         log.warn({ requestId: req.id, status: error.status, error: error.code, url: req.url }, 'request rejected');
       void reply
         .code(error.status)
@@ -95,6 +97,8 @@ export function createHttpServer(gateway: Gateway): HttpServer {
       });
     }
   });
+  // Before authentication: under overload a call is refused on its head, for the least work.
+  const overload = registerOverloadGate(app, config.server, log);
   registerEdgeAuthentication(app, gateway.tenancy.authenticator);
   registerBodyGate(app, {
     bodyLimitBytes: config.server.bodyLimitBytes,
@@ -163,6 +167,6 @@ export function createHttpServer(gateway: Gateway): HttpServer {
   registerQuoteRoute(app, gateway, { principalOf: async (req) => principalFor(req) });
   registerTenantUsageRoute(app, gateway);
   registerAdminRoutes(app, gateway);
-  registerHealthRoutes(app, gateway, lifecycle);
+  registerHealthRoutes(app, gateway, lifecycle, overload);
   return { app, lifecycle };
 }

@@ -3,19 +3,26 @@ import type { Gateway } from '../../gateway.js';
 import { checkAdminAccess } from '../../tenancy/admin-access.js';
 import { credentialFrom } from '../../tenancy/credentials.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { OverloadGate } from '../overload.js';
 
 /**
  * `/health/live`: the process is up (never checks dependencies, so a database blip does not
  * restart pods). `/health/ready`: every dependency answered within `server.readinessTimeoutMs`
  * and we are not shutting down; the body names each check with a fixed word (`ok`, `timeout`,
  * `unreachable`) — the detail, which names hosts and ports, goes to the log. `/health`: the same
- * terse answer for everyone; with the admin key (`admin.apiKey`) also in-flight counts and every
+ * terse answer for everyone; with the admin key (`admin.apiKey`) also in-flight counts, the overload
+ * gate's figures (calls in flight, event-loop delay, calls shed since start) and every
  * deployment's circuit breaker, load and retry budget, which outsiders have no business seeing.
  * Both probes are public (Kubernetes calls them without credentials). An open circuit does not
  * fail readiness: it is the upstream's trouble, the router already works around it, and
  * restarting replicas would not help.
  */
-export function registerHealthRoutes(app: FastifyInstance, gateway: Gateway, lifecycle: Lifecycle): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  gateway: Gateway,
+  lifecycle: Lifecycle,
+  overload?: OverloadGate,
+): void {
   /** True when the caller sent the admin key; a wrong credential is refused (401/403) rather than ignored. */
   const isAdmin = async (req: FastifyRequest): Promise<boolean> => {
     const adminKey = gateway.tenancy.adminKey;
@@ -42,6 +49,7 @@ export function registerHealthRoutes(app: FastifyInstance, gateway: Gateway, lif
       status,
       checks: report.checks,
       inFlight: { requests: lifecycle.activeRequests, streams: lifecycle.activeStreams },
+      ...(overload ? { overload: overload.status() } : {}),
       models: gateway.models.list().map((m) => ({
         alias: m.name,
         type: m.type,
