@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Insertable, Kysely } from 'kysely';
 import type pg from 'pg';
-import type { Database } from '../storage/database.js';
+import type { Database, NativeDriver } from '../storage/database.js';
 import type { SqlDialectName } from '../storage/migrations.js';
 import type { RequestsTable, Tables } from '../storage/tables.js';
 import { LEDGER_COLUMNS, LEDGER_SQL_COLUMNS, pushRequestsValues } from './ledger-row.js';
@@ -45,8 +45,8 @@ const ON_CONFLICT = 'on conflict (call_id) do nothing';
 export function ledgerWriter(database: Database): LedgerWriter {
   const native = database.native;
   return native.dialect === 'sqlite'
-    ? sqliteWriter(database.db, native.sqlite, rowsPerStatement('sqlite'))
-    : postgresWriter(native.pool, rowsPerStatement('postgres'));
+    ? sqliteWriter(database.db, sqliteOf(native), rowsPerStatement('sqlite'))
+    : postgresWriter(postgresPoolOf(native), rowsPerStatement('postgres'));
 }
 
 function sqliteWriter(db: Kysely<Tables>, sqlite: BetterSqlite3.Database, perStatement: number): LedgerWriter {
@@ -146,3 +146,10 @@ export function isRowRejection(error: unknown): boolean {
   if (/^2[23][0-9A-Z]{3}$/.test(code)) return true;
   return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
 }
+
+/** The SQLite connection under kysely (`Database.native` types it `unknown`: see there). */
+const sqliteOf = (native: Extract<NativeDriver, { dialect: 'sqlite' }>): BetterSqlite3.Database =>
+  native.sqlite as BetterSqlite3.Database;
+
+/** The PostgreSQL pool under kysely (`Database.native` types it `unknown`: see there). */
+const postgresPoolOf = (native: Extract<NativeDriver, { dialect: 'postgres' }>): pg.Pool => native.pool as pg.Pool;

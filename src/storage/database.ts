@@ -1,6 +1,4 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, Migrator, sql, type Dialect } from 'kysely';
-import type pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import { describePostgresUrl, postgresDialect } from './open-postgres.js';
@@ -35,9 +33,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * The driver objects, typed `unknown` on purpose: `Database` is reachable from the public types
+ * (`Gateway.database`), and naming better-sqlite3's or pg's types here would make every consumer
+ * of the package install `@types/better-sqlite3` and `@types/pg`. The one user
+ * (`accounting/ledger-write.ts`) narrows them.
+ */
 export type NativeDriver =
-  | { readonly dialect: 'sqlite'; readonly sqlite: BetterSqlite3.Database }
-  | { readonly dialect: 'postgres'; readonly pool: pg.Pool };
+  { readonly dialect: 'sqlite'; readonly sqlite: unknown } | { readonly dialect: 'postgres'; readonly pool: unknown };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 

@@ -36,7 +36,9 @@ function replicaConfig(
       `redis: { url: "${redis.url}", keyPrefix: "${redis.prefix}", commandTimeoutMs: 5000 }`,
       'providers: { mock: { type: mock, scenario: { latencyMs: 1500 } } }',
       'models: { gpt-4o-mini: { deployments: [{ provider: mock, model: gpt-4o-mini }] } }',
-      `budgets: { refreshIntervalMs: 100, alerts: { webhookUrl: "${hook}", backoffMs: 10 } }`,
+      // countBudgetMs: exact token counts even on a loaded box, so the quote's maximum is what each
+      // call reserves (past the default 3 ms it falls back to an upper bound, and more calls fit).
+      `budgets: { refreshIntervalMs: 100, countBudgetMs: 1000, alerts: { webhookUrl: "${hook}", backoffMs: 10 } }`,
       '',
     ].join('\n'),
   );

@@ -75,6 +75,7 @@ void describe('budgets, end to end (one process, memory store)', () => {
   void it('200 concurrent calls against a hard key budget that fits 50: spend ≤ budget, exactly the admitted calls succeed', async (t) => {
     const { gw, rows } = await start({
       admin: { apiKey: ADMIN },
+      budgets: { countBudgetMs: 1_000 }, // exact counts on a loaded box: the quote's maximum is what each call reserves
       providers: { mock: { type: 'mock', scenario: { latencyMs: 1_500 } } },
       models: { 'gpt-4o-mini': { deployments: [{ provider: 'mock', model: 'gpt-4o-mini' }] } },
     });

@@ -30,6 +30,8 @@ async function start(): Promise<{ gw: TestGateway; rows: () => Row[] }> {
   const gw = await startTestGateway({
     storage: { url: `sqlite:${file}` },
     admin: { apiKey: ADMIN },
+    // Exact counts even on a loaded box: the quote's maximum is then exactly what each call reserves.
+    budgets: { countBudgetMs: 1_000 },
     providers: { mock: { type: 'mock', scenario: { latencyMs: 30 } } },
     models: { 'gpt-4o-mini': { deployments: [{ provider: 'mock', model: 'gpt-4o-mini' }] } },
   });
