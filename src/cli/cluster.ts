@@ -7,6 +7,14 @@ import { onShutdownSignals } from './shutdown-signals.js';
 /** The environment variable that tells a forked worker its slot (1…N); also its `x-tollgate-worker`. */
 export const WORKER_ENV = 'TOLLGATE_WORKER';
 
+/**
+ * What the primary tells its workers, over the cluster's IPC channel rather than by signal: a
+ * Ctrl-C also reaches every worker straight from the terminal, and a SIGTERM from the primary
+ * arriving after the worker's 500 ms repeat window (a loaded host) would read as a second signal.
+ */
+export const DRAIN_MESSAGE = 'tollgate:drain';
+export const EXIT_NOW_MESSAGE = 'tollgate:exit-now';
+
 /** First restart delay of a worker that died; doubles per consecutive death, capped at `RESTART_MAX_MS`. */
 export const RESTART_BASE_MS = 200;
 export const RESTART_MAX_MS = 30_000;
@@ -36,10 +44,10 @@ interface Slot {
  * - a worker that dies after start-up is forked again in its slot, after a backoff (logged);
  *   one that dies before every worker first listened stops the cluster (exit 1): a broken
  *   config or a taken port must not become a restart loop;
- * - SIGTERM or SIGINT: every worker gets SIGTERM and drains like a single process (readiness
- *   503, in-flight calls and streams finish); the primary exits 0 once all exited cleanly.
- *   A second signal (past the repeat window) is passed on, so every worker exits now, and so
- *   does the primary (1).
+ * - SIGTERM or SIGINT: every worker is told to drain (`DRAIN_MESSAGE`) and does so like a single
+ *   process (readiness 503, in-flight calls and streams finish); the primary exits 0 once all
+ *   exited cleanly. A second signal (past the repeat window): every worker is told to exit now,
+ *   and the primary exits 1.
  *
  * Resolves once the workers are forked; the process exits from the signal path.
  */
@@ -80,6 +88,8 @@ export async function runPrimary(options: { config: Config; log: Logger; workers
       }
     });
     worker.on('exit', (code: number | null, signal: string | null) => onExit(slot, worker, code, signal));
+    // A failed IPC send to a worker that is going away; its exit is handled above.
+    worker.on('error', (err) => log.warn({ err, worker: slot, pid: worker.process.pid }, 'worker channel error'));
   };
 
   const onExit = (slot: number, worker: Worker, code: number | null, signal: string | null): void => {
@@ -96,7 +106,7 @@ export async function runPrimary(options: { config: Config; log: Logger; workers
     if (phase === 'starting') {
       log.error({ worker: slot, pid, code, signal }, 'worker failed to start: stopping every worker');
       failed = true;
-      stop('SIGTERM');
+      stop(DRAIN_MESSAGE);
       return;
     }
     const lived = now() - state.startedAt;
@@ -115,14 +125,16 @@ export async function runPrimary(options: { config: Config; log: Logger; workers
     setTimeout(() => process.exit(failed ? 1 : 0), 50).unref();
   };
 
-  /** Asks every live worker to stop (each drains on its own); restarts still pending are dropped. */
-  const stop = (signal: NodeJS.Signals): void => {
+  /** Asks every live worker to drain (each on its own) or to exit now; restarts still pending are dropped. */
+  const stop = (message: typeof DRAIN_MESSAGE | typeof EXIT_NOW_MESSAGE): void => {
     phase = 'stopping';
     for (const state of slots.values()) {
       if (state.restartTimer) clearTimeout(state.restartTimer);
       state.restartTimer = null;
-      const pid = state.worker?.process.pid;
-      if (pid !== undefined && state.worker?.process.exitCode === null) signalProcess(pid, signal);
+      const worker = state.worker;
+      if (!worker || worker.process.exitCode !== null) continue;
+      // A worker still starting has no handler yet (nor a channel, if it is gone): a signal does it.
+      if (!worker.isConnected() || !worker.send(message)) signalProcess(worker.process.pid!, 'SIGTERM');
     }
     if ([...slots.values()].every((s) => s.worker === null)) finish();
   };
@@ -130,17 +142,21 @@ export async function runPrimary(options: { config: Config; log: Logger; workers
   onShutdownSignals({
     drain(signal) {
       log.info({ signal, workers }, 'shutdown requested: draining every worker');
-      stop('SIGTERM');
+      stop(DRAIN_MESSAGE);
     },
     exitNow(signal) {
       log.warn({ signal }, 'second signal: every worker exits now');
       failed = true;
-      for (const state of slots.values()) {
-        const pid = state.worker?.process.pid;
-        if (pid !== undefined) signalProcess(pid, signal);
-      }
-      log.flush?.();
-      setTimeout(() => process.exit(1), 3_000).unref();
+      stop(EXIT_NOW_MESSAGE);
+      // A worker too busy to read its channel is not waited for.
+      setTimeout(() => {
+        for (const state of slots.values()) {
+          const pid = state.worker?.process.pid;
+          if (pid !== undefined) signalProcess(pid, 'SIGKILL');
+        }
+        log.flush?.();
+        process.exit(1);
+      }, 3_000).unref();
     },
   });
 

@@ -5,7 +5,7 @@ import { redactUrlPassword } from '../config/redact-url.js';
 import { createGateway } from '../gateway.js';
 import { createLogger } from '../observability/logger.js';
 import { createHttpServer } from '../server/app.js';
-import { runPrimary, workerSlot } from './cluster.js';
+import { DRAIN_MESSAGE, EXIT_NOW_MESSAGE, runPrimary, workerSlot } from './cluster.js';
 import { onShutdownSignals } from './shutdown-signals.js';
 
 export interface ServeOptions {
@@ -92,6 +92,16 @@ async function serveOne(
       process.exit(1);
     },
   });
-  // A worker whose primary is gone (killed) has no listener left to share: it drains and exits.
-  if (cluster.isWorker) process.once('disconnect', () => drain('primary gone'));
+  if (cluster.isWorker) {
+    process.on('message', (message) => {
+      if (message === DRAIN_MESSAGE) drain('primary');
+      if (message === EXIT_NOW_MESSAGE) {
+        log.warn('primary: exiting now');
+        log.flush?.();
+        process.exit(1);
+      }
+    });
+    // A worker whose primary is gone (killed) has no listener left to share: it drains and exits.
+    process.once('disconnect', () => drain('primary gone'));
+  }
 }
