@@ -114,7 +114,7 @@ export async function runPrimary(options: { config: Config; log: Logger; workers
     const delayMs = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (state.deaths - 1));
     log.warn(
       { worker: slot, pid, code, signal, livedMs: Math.round(lived), restartInMs: delayMs, deaths: state.deaths },
-      'worker died unexpectedly: restarting it',
+      'worker exited unexpectedly: restarting it',
     );
     state.restartTimer = setTimeout(() => fork(slot), delayMs);
   };

@@ -265,7 +265,10 @@ void describe('tollgate serve --workers 2 (real processes)', () => {
           await until(() => (listeningPids(primary.output()).get(1) ?? []).length === 2, 60_000),
           `worker 1 was not restarted:\n${primary.output()}`,
         );
-        assert.match(primary.output(), /"worker":1,"pid":\d+,"code":null,"signal":"SIGKILL".*worker died unexpectedly/);
+        assert.match(
+          primary.output(),
+          /"worker":1,"pid":\d+,"code":null,"signal":"SIGKILL".*worker exited unexpectedly/,
+        );
         const restarted = listeningPids(primary.output()).get(1)![1]!;
         assert.notEqual(restarted, first);
         assert.deepEqual([...(await workersAnswering(base, 40))].sort(), ['1', '2'], 'both slots serve again');
