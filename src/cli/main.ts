@@ -14,6 +14,10 @@ program
   .option('-c, --config <path>', 'config file (default: $TOLLGATE_CONFIG or ./tollgate.yaml)')
   .option('-p, --port <port>', 'port to listen on (default: $PORT or 4000)')
   .option('-H, --host <host>', 'interface to bind (default: $HOST or 127.0.0.1)')
+  .option(
+    '-w, --workers <n>',
+    'worker processes on the one port: a count or auto (one per core; default: server.workers or 1)',
+  )
   .action(async (options: ServeOptions) => (await import('./serve.js')).serve(options));
 
 const configCommand = program.command('config').description('inspect configuration');

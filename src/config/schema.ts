@@ -3,6 +3,7 @@ import { budgetsConfigSchema } from '../accounting/budgets/budget-config.js';
 import { findCostIssues } from '../accounting/prices/check-pricing.js';
 import { deploymentPricingFields, pricesConfigSchema } from '../accounting/prices/price-schema.js';
 import { DEFAULT_REQUEST_LIMITS } from '../core/request-limits.js';
+import { findWorkerIssues, MAX_WORKERS } from './check-workers.js';
 import { Secret } from './secret.js';
 import { aliasResilienceFields, deploymentResilienceFields, resilienceSchema } from './resilience-schema.js';
 
@@ -25,6 +26,9 @@ export const secretSchema = z.union(
 );
 
 const durationMs = z.number().int().nonnegative();
+
+/** `server.workers`: a count, or `auto` (also accepted as a numeric string, as `--workers` passes it). */
+const workersSchema = z.union([z.literal('auto'), z.coerce.number<number | string>().int().min(1).max(MAX_WORKERS)]);
 
 const timeoutsSchema = z
   .object({
@@ -223,6 +227,8 @@ const serverSchema = z
     maxEventLoopDelayMs: z.number().int().nonnegative().default(1_000),
     /** How often the event-loop delay is sampled (the mean over this window is what `maxEventLoopDelayMs` compares). */
     eventLoopSampleMs: z.number().int().min(10).max(60_000).default(500),
+    /** Worker processes sharing the port (`auto`: one per available core); more than one needs shared state (config/check-workers.ts). */
+    workers: workersSchema.default(1),
   })
   .strict()
   .refine((server) => server.headersTimeoutMs <= server.requestTimeoutMs, {
@@ -368,6 +374,7 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     for (const issue of findUnknownProviders(config)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of findCostIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of findWorkerIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MAX_SLOTS = 64;
@@ -42,27 +43,91 @@ export function abandonedSlots(root: string, own: SpoolSlot): SpoolSlot[] {
 /**
  * Takes the slot when its lock is free, names a process that is not running, or names this
  * process's pid without this process holding it (a restarted container reuses the dead one's pid).
+ * Safe against processes starting at once (the workers of one `serve --workers N`): a lock
+ * appears with its pid already in it (written aside, then linked into place), and a dead
+ * holder's lock is taken over only by the one process that first marks it (`LOCK.took-<pid>`).
  */
 function tryLock(dir: string): boolean {
   if (heldHere.has(dir)) return false;
   const lock = join(dir, LOCK);
-  try {
-    writeFileSync(lock, String(process.pid), { flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const holder = Number(readFileSync(lock, 'utf8').trim());
+  if (!placeLock(lock, (ready) => linkSync(ready, lock))) {
+    const holder = readHolder(lock);
+    if (holder === null) return false; // released meanwhile: the next scan may take it
     if (holder !== process.pid && isRunning(holder)) return false;
-    writeFileSync(lock, String(process.pid));
+    // Only one process may replace a dead holder's lock: the one that marks it first. The mark
+    // stays until the slot is released, so a process that read the same dead pid late fails here.
+    if (!markTakeover(lock, holder)) return false;
+    if (readHolder(lock) !== holder) {
+      unlinkQuietly(takeoverMark(lock, holder));
+      return false;
+    }
+    placeLock(lock, (ready) => renameSync(ready, lock));
+    tookOver.set(dir, holder);
   }
   heldHere.add(dir);
   return true;
 }
 
+/** Dead holders whose lock this process replaced, by slot (their marks go when the slot is released). */
+const tookOver = new Map<string, number>();
+
+const takeoverMark = (lock: string, holder: number): string => `${lock}.took-${holder}`;
+
+/** Marks the takeover of `holder`'s lock; a mark left by a taker that died before finishing is replaced once. */
+function markTakeover(lock: string, holder: number): boolean {
+  const mark = takeoverMark(lock, holder);
+  if (placeLock(mark, (ready) => linkSync(ready, mark))) return true;
+  const marker = readHolder(mark);
+  if (marker === null || marker === process.pid || isRunning(marker)) return false;
+  unlinkQuietly(mark);
+  return placeLock(mark, (ready) => linkSync(ready, mark));
+}
+
+/**
+ * Writes this pid to a file beside `target` and `place`s it (link: fails if `target` exists;
+ * rename: replaces it), so no one ever reads a lock without its pid. False when it existed.
+ */
+function placeLock(target: string, place: (ready: string) => void): boolean {
+  const ready = `${target}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(ready, String(process.pid));
+  try {
+    place(ready);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    unlinkQuietly(ready);
+  }
+}
+
+/** The pid in a lock (0 for an unreadable one: a holder that cannot be running), or null when there is none. */
+function readHolder(lock: string): number | null {
+  try {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 function unlock(dir: string): void {
   if (!heldHere.delete(dir)) return;
+  const lock = join(dir, LOCK);
   try {
-    const lock = join(dir, LOCK);
     if (Number(readFileSync(lock, 'utf8').trim()) === process.pid) unlinkSync(lock);
+  } catch {
+    // already gone
+  }
+  const holder = tookOver.get(dir);
+  tookOver.delete(dir);
+  if (holder !== undefined) unlinkQuietly(takeoverMark(lock, holder));
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
   } catch {
     // already gone
   }
