@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBuilt } from '../helpers/dist.js';
-import {
-  CLI,
-  REPO_ROOT,
-  childEnv,
-  freePort,
-  startProcess,
-  waitForHttp,
-  type RunningProcess,
-} from '../helpers/process.js';
+import { CLI, childEnv, freePort, startProcess, waitForHttp, type RunningProcess } from '../helpers/process.js';
 
 // Issue 7, item 10: `npm start` passes SIGTERM on to the gateway; one Ctrl-C drains and exits 0,
 // a second signal during the drain exits at once.
@@ -78,19 +69,10 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs: num
 
 /** `npm start -- --config <file>` in its own process group (as a shell runs a foreground job). */
 function npmStart(file: string): RunningProcess {
-  const child = spawn('npm', ['start', '--', '--config', file], {
-    cwd: REPO_ROOT,
+  return startProcess('npm', ['start', '--', '--config', file], {
     env: childEnv({ npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => out, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
 /** Kills whatever a failed test left behind (by the unique config path). */

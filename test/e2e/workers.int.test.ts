@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { childEnv, CLI, freePort, startProcess, waitForHttp, type RunningProcess } from '../helpers/process.js';
@@ -318,27 +317,19 @@ void describe('tollgate serve --workers 2 (real processes)', () => {
     withRedis(t, async (redis) => {
       const { file, base } = await clusterConfig(redis, { logLevel: 'info' });
       // Its own process group, as a shell runs a foreground job.
-      const child = spawn(process.execPath, [CLI, 'serve', '--config', file], {
+      const primary = startProcess(process.execPath, [CLI, 'serve', '--config', file], {
         env: childEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
-      const primary: RunningProcess = { child, output: () => out, exited, kill: (s = 'SIGTERM') => child.kill(s) };
       try {
         await waitForHttp(`${base}/health/ready`, primary, 90_000);
-        assert.ok(await until(() => listeningPids(out).size === 2, 10_000), out);
-        process.kill(-child.pid!, 'SIGINT');
-        assert.deepEqual(await exited, { code: 0, signal: null }, out);
-        assert.equal(out.match(/"worker":\d,"msg":"shutdown complete"/g)?.length, 2, out);
-        assert.doesNotMatch(out, /second signal|exiting now/);
+        assert.ok(await until(() => listeningPids(primary.output()).size === 2, 10_000), primary.output());
+        process.kill(-primary.child.pid!, 'SIGINT');
+        assert.deepEqual(await primary.exited, { code: 0, signal: null }, primary.output());
+        assert.equal(primary.output().match(/"worker":\d,"msg":"shutdown complete"/g)?.length, 2, primary.output());
+        assert.doesNotMatch(primary.output(), /second signal|exiting now/);
       } finally {
-        if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+        if (primary.child.exitCode === null) process.kill(-primary.child.pid!, 'SIGKILL');
       }
     }));
 });

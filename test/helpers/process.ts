@@ -31,12 +31,14 @@ export interface RunningProcess {
 export function startProcess(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  /** `detached`: in a process group of its own, as a shell runs a foreground job (signal it with `process.kill(-pid)`). */
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {},
 ): RunningProcess {
   const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

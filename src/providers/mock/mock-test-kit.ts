@@ -1,27 +1,13 @@
-import pino from 'pino';
 import { FakeClock } from '../../core/clock.js';
-import { ANONYMOUS, newCallRecord, type CallContext } from '../../core/context.js';
+import type { CallContext } from '../../core/context.js';
+import { fakeContext } from '../../resilience/resilience-test-kit.js';
 
-/** A CallContext for the mock's tests: a FakeClock, the given request headers, and an abort handle. */
+/** A CallContext for the mock's tests: `fakeContext` (a FakeClock, an abort handle) with the given request headers. */
 export function mockTestContext(headers: Record<string, string> = {}): {
   ctx: CallContext;
   clock: FakeClock;
   abort: (reason?: unknown) => void;
 } {
-  const clock = new FakeClock();
-  const controller = new AbortController();
-  const ctx: CallContext = {
-    requestId: 'req_test',
-    callId: 'call_test',
-    principal: ANONYMOUS,
-    signal: controller.signal,
-    log: pino({ level: 'silent' }),
-    clock,
-    startedAt: clock.now(),
-    startedAtWall: clock.wallNow(),
-    headers,
-    record: newCallRecord('mock', false),
-    responseHeaders: {},
-  };
-  return { ctx, clock, abort: (reason?: unknown) => controller.abort(reason) };
+  const test = fakeContext(new FakeClock(), 'mock');
+  return { ...test, ctx: { ...test.ctx, headers } };
 }

@@ -9,7 +9,7 @@ import { createJsonPost } from '../http/post-json.js';
 import { providerSecrets, secretRedactor } from '../http/redact-secrets.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
-import { outputLimitField, withOutputLimitField } from './output-limit.js';
+import { outputLimitFieldFor, withOutputLimitField } from './output-limit.js';
 
 /**
  * The OpenAI wire format: api.openai.com and everything that speaks it (vLLM, Ollama, Groq,
@@ -26,8 +26,8 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
   const redact = secretRedactor(providerSecrets(config));
   const post = createJsonPost(id, upstream, baseHeaders, config.forwardHeaders, redact);
   /** The request as this upstream reads it: the output limit in the field it knows. */
-  const toWire = (req: ChatRequest): ChatRequest =>
-    withOutputLimitField(req, outputLimitField(config.outputLimitField, config.baseUrl, req.model));
+  const limitField = outputLimitFieldFor(config.outputLimitField, config.baseUrl);
+  const toWire = (req: ChatRequest): ChatRequest => withOutputLimitField(req, limitField(req.model));
 
   async function readJson<T>(response: Dispatcher.ResponseData, ctx: CallContext): Promise<T> {
     let text: string;

@@ -11,16 +11,20 @@ export type OutputLimitField = 'max_completion_tokens' | 'max_tokens';
 const COMPLETION_TOKENS_MODELS = /^(o\d|gpt-5)/i;
 
 /**
- * Which field carries the output limit to this upstream: the provider's `outputLimitField`
- * setting when it names one; with `auto`, `max_completion_tokens` for api.openai.com and for
- * OpenAI's reasoning/new model families anywhere, `max_tokens` otherwise.
+ * Which field carries the output limit to this upstream, per model: the provider's
+ * `outputLimitField` setting when it names one; with `auto`, `max_completion_tokens` for
+ * api.openai.com and for OpenAI's reasoning/new model families anywhere, `max_tokens` otherwise.
+ * The upstream part is decided once, when the provider is built, not per call.
  *
- * @example outputLimitField('auto', 'http://vllm:8000/v1', 'llama-3.1-8b') // → 'max_tokens'
+ * @example outputLimitFieldFor('auto', 'http://vllm:8000/v1')('llama-3.1-8b') // → 'max_tokens'
  */
-export function outputLimitField(setting: OutputLimitField | 'auto', baseUrl: string, model: string): OutputLimitField {
-  if (setting !== 'auto') return setting;
-  if (new URL(baseUrl).hostname === 'api.openai.com') return 'max_completion_tokens';
-  return COMPLETION_TOKENS_MODELS.test(model) ? 'max_completion_tokens' : 'max_tokens';
+export function outputLimitFieldFor(
+  setting: OutputLimitField | 'auto',
+  baseUrl: string,
+): (model: string) => OutputLimitField {
+  if (setting !== 'auto') return () => setting;
+  if (new URL(baseUrl).hostname === 'api.openai.com') return () => 'max_completion_tokens';
+  return (model) => (COMPLETION_TOKENS_MODELS.test(model) ? 'max_completion_tokens' : 'max_tokens');
 }
 
 /**
