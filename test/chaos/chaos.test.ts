@@ -202,8 +202,10 @@ describe('chaos: 30 % 5xx and 10 % 429 on the primary, retry and one fallback', 
     assert.ok(run.ok / run.requests >= 0.995, `client success ${run.ok}/${run.requests}`);
     assert.ok(attempts <= 1.3 * run.requests, `upstream attempts ${attempts} for ${run.requests} requests`);
     // The mechanisms all took part: the primary served real traffic, some calls succeeded on a
-    // retry, some on the fallback, and the breaker took the primary out at least once.
-    assert.ok(servedByPrimary > 100, `primary served ${servedByPrimary}`);
+    // retry, some on the fallback, and the breaker took the primary out at least once. How much the
+    // primary serves depends on wall time (each half-open window lets a probe through), so a fast
+    // run serves fewer there: CI saw 79 of 2,000 in a 4 s run. A few dozen proves it took part.
+    assert.ok(servedByPrimary >= 20, `primary served ${servedByPrimary}`);
     assert.ok(retried > 0, 'some calls succeeded on a retry');
     assert.ok(
       calls.some((c) => c.fallbackUsed && c.status === 200),
