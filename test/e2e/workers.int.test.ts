@@ -32,6 +32,8 @@ async function clusterConfig(
       'server:',
       `  port: ${port}`,
       '  workers: 2',
+      // No event-loop shedding: a 200-call burst on a loaded box could 503 some calls; the budget test counts 200/429 only.
+      '  maxEventLoopDelayMs: 0',
       ...(extra.server ?? []).map((line) => `  ${line}`),
       `log: { level: ${extra.logLevel ?? 'warn'}, format: json }`,
       `admin: { apiKey: ${ADMIN} }`,
