@@ -5,6 +5,7 @@ import { configSchema, type Config, type ConfigInput } from './config/schema.js'
 import { systemClock, type Clock } from './core/clock.js';
 import { attribute } from './core/attribution.js';
 import { ANONYMOUS, newCallId, newCallRecord, type CallContext, type Principal } from './core/context.js';
+import { chunksOf } from './core/chunk-batch.js';
 import { GatewayError } from './core/errors.js';
 import { compose, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
@@ -236,7 +237,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       const request = parseChatRequest(body, config.requests);
       const result = await run(toCall('chat', { ...request, stream: true }), callOptions);
       if (result.kind !== 'stream') throw new GatewayError('internal_error', `expected a stream, got ${result.kind}`);
-      return result.chunks;
+      return chunksOf(result.batches);
     },
     async embeddings(body, callOptions) {
       const result = await run(toCall('embeddings', parseEmbeddingRequest(body, config.requests)), callOptions);

@@ -36,6 +36,15 @@ export class StreamTokenCounter {
     this.pendingTokens = this.count(this.pending);
   }
 
+  /** A counter at the same point, to count on from here without touching this one. */
+  clone(): StreamTokenCounter {
+    const copy = new StreamTokenCounter(this.encoding);
+    copy.committed = this.committed;
+    copy.pending = this.pending;
+    copy.pendingTokens = this.pendingTokens;
+    return copy;
+  }
+
   get tokens(): number {
     return this.committed + this.pendingTokens;
   }

@@ -1,5 +1,6 @@
 import type { CallContext } from './context.js';
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './types.js';
+import type { ChunkBatch } from './chunk-batch.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './types.js';
 
 /**
  * Output tokens (per choice) a call may ask of each deployment, by deployment id: set by the
@@ -21,17 +22,21 @@ export type GatewayCall =
     }
   | { readonly kind: 'embeddings'; readonly request: EmbeddingRequest };
 
-/** What the pipeline answers: a whole response, or a stream that has passed its commit point. */
+/**
+ * What the pipeline answers: a whole response, or a stream that has passed its commit point.
+ * A stream moves in batches (`ChunkBatch`: one upstream read's chunks, parsed only where a
+ * stage reads them), so a stage costs one step per read, not per chunk.
+ */
 export type GatewayResult =
   | { readonly kind: 'chat'; readonly response: ChatResponse }
-  | { readonly kind: 'stream'; readonly chunks: AsyncIterable<ChatChunk> }
+  | { readonly kind: 'stream'; readonly batches: AsyncIterable<ChunkBatch> }
   | { readonly kind: 'embeddings'; readonly response: EmbeddingResponse };
 
 export type Handler = (call: GatewayCall, ctx: CallContext) => Promise<GatewayResult>;
 
 /**
  * A policy wraps the next handler. Policies that must see output (settle, sanitize, cache
- * fill) wrap the stream's iterable rather than buffering it.
+ * fill) wrap the stream's iterable of batches rather than buffering it.
  */
 export interface Policy {
   readonly name: string;

@@ -44,11 +44,11 @@ export function attempt(runtime: DeploymentRuntime): Policy {
           runtime.inFlight--;
           return result;
         }
-        const chunks = onStreamEnd(result.chunks, (end) => {
+        const batches = onStreamEnd(result.batches, (end) => {
           runtime.inFlight--;
           if (end.kind === 'error') fail(end.error);
         });
-        return { kind: 'stream', chunks };
+        return { kind: 'stream', batches };
       } catch (err) {
         runtime.inFlight--;
         record.latencyMs = ctx.clock.now() - started;

@@ -79,7 +79,7 @@ describe('breaker policy', () => {
       serving(scripted([streamOf([chunk({ content: 'a' }), chunk({ content: 'b' })])]), deployment),
     );
     const result = await streaming(streamCall(), fakeContext(clock).ctx);
-    if (result.kind === 'stream') await result.chunks[Symbol.asyncIterator]().return?.();
+    if (result.kind === 'stream') await result.batches[Symbol.asyncIterator]().return?.();
     assert.equal(circuit.state, 'closed');
     assert.equal(circuit.snapshot().consecutiveFailures, 0);
   });

@@ -62,12 +62,12 @@ export function breaker(runtime: DeploymentRuntime): Policy {
         permit.success();
         return result;
       }
-      const chunks = onStreamEnd(result.chunks, (end) => {
+      const batches = onStreamEnd(result.batches, (end) => {
         if (end.kind === 'done') permit.success();
         else if (end.kind === 'error') report(permit, end.error);
         else permit.release();
       });
-      return { kind: 'stream', chunks };
+      return { kind: 'stream', batches };
     },
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ChunkBatch, chunksOf } from '../core/chunk-batch.js';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { BudgetRegistry } from '../accounting/budgets/budget-registry.js';
@@ -164,8 +165,9 @@ void describe('budget policy', () => {
     });
     const upstream = async (): Promise<GatewayResult> => ({
       kind: 'stream',
-      chunks: (async function* () {
-        for (let i = 0; i < 100; i++) yield chunk(' word');
+      batches: (async function* () {
+        // Ten reads of ten chunks: the cut falls inside a batch.
+        for (let i = 0; i < 10; i++) yield ChunkBatch.of(Array.from({ length: 10 }, () => chunk(' word')));
       })(),
     });
     // gpt-4o-mini, max_tokens 5: the reservation covers 5 output tokens; the upstream sends 100.
@@ -176,7 +178,7 @@ void describe('budget policy', () => {
     await assert.rejects(
       (async () => {
         if (result.kind !== 'stream') return;
-        for await (const c of result.chunks) received.push(c.choices[0]!.delta.content!);
+        for await (const c of chunksOf(result.batches)) received.push(c.choices[0]!.delta.content!);
       })(),
       (err: GatewayError) => err.code === 'budget_exceeded',
     );

@@ -17,7 +17,8 @@ import { StreamTokenCounter } from '../accounting/tokens-stream.js';
 import type { CallContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeline.js';
-import type { ChatChunk, Deployment } from '../core/types.js';
+import type { ChunkBatch } from '../core/chunk-batch.js';
+import type { Deployment } from '../core/types.js';
 import type { CallObserver } from '../observability/call-summary.js';
 import { hasOutputLimit } from '../router/invoke-provider.js';
 import type { ModelRegistry } from '../router/model-registry.js';
@@ -111,7 +112,7 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
         held.set(ctx, { reservation, estimate });
         const result = await next(target, ctx);
         if (result.kind !== 'stream') return result;
-        return { kind: 'stream', chunks: meter(result.chunks, { reservation, estimate }, service, ctx) };
+        return { kind: 'stream', batches: meter(result.batches, { reservation, estimate }, service, ctx) };
       },
   };
 }
@@ -178,31 +179,32 @@ function describeRefusal(budget: Budget, standing: BudgetStanding | undefined, m
 }
 
 /**
- * Meters a stream against its reservation as chunks arrive. Counting is exact on the text
- * streamed so far, so the tokens metered equal what the settle step estimates for a stream
- * that ends without a usage report; a chunk that would take the stream past what its budgets
- * allow is not sent: the stream ends with an in-band `budget_exceeded` error instead.
+ * Meters a stream against its reservation as it arrives. Counting is exact on the text streamed
+ * so far, so the tokens metered equal what the settle step estimates for a stream that ends
+ * without a usage report. A batch is counted whole; only when it would take the stream past
+ * what its budgets allow (and no extension is granted) is it counted chunk by chunk, and the
+ * chunks before the one that crosses are sent: the stream then ends with an in-band
+ * `budget_exceeded` error instead.
  */
 async function* meter(
-  chunks: AsyncIterable<ChatChunk>,
+  batches: AsyncIterable<ChunkBatch>,
   { reservation, estimate }: Held,
   service: BudgetService,
   ctx: CallContext,
-): AsyncGenerator<ChatChunk> {
+): AsyncGenerator<ChunkBatch> {
   const counter = new StreamTokenCounter(estimate.price.encoding ?? 'o200k_base');
   let allowed = outputAllowance(reservation.amountMicros, estimate);
   const renewEveryMs = 60_000;
-  for await (const chunk of chunks) {
-    for (const choice of chunk.choices) {
-      const delta = choice.delta;
-      if (typeof delta.content === 'string') counter.add(delta.content);
-      if (typeof delta.refusal === 'string') counter.add(delta.refusal);
-      for (const call of delta.tool_calls ?? []) if (call.function?.arguments) counter.add(call.function.arguments);
-    }
+  for await (const batch of batches) {
+    const before = counter.clone();
+    const parts = batch.outputText();
+    counter.add(parts.length === 1 ? parts[0]! : parts.join(''));
     if (counter.tokens > allowed) {
       const extraTokens = counter.tokens - allowed + EXTEND_STEP_TOKENS;
       const extra = costMicros({ input: 0, cachedInput: 0, cacheWrite: 0, output: extraTokens }, estimate.price);
       if (!(await service.extend(reservation, extra))) {
+        const fits = chunksWithin(batch, before, allowed);
+        if (fits > 0) yield batch.slice(0, fits);
         throw new GatewayError(
           'budget_exceeded',
           `The stream was stopped: its budget has no room for more output (after ${counter.tokens} tokens would exceed the reservation).`,
@@ -214,6 +216,20 @@ async function* meter(
       // A long stream keeps its reservation alive (it would otherwise expire as if orphaned).
       await service.extend(reservation, 0);
     }
-    yield chunk;
+    yield batch;
   }
+}
+
+/** How many of the batch's chunks fit in `allowed` tokens, counting on from `counter` (the stream before the batch). */
+function chunksWithin(batch: ChunkBatch, counter: StreamTokenCounter, allowed: number): number {
+  for (let i = 0; i < batch.size; i++) {
+    counter.add(
+      batch
+        .slice(i, i + 1)
+        .outputText()
+        .join(''),
+    );
+    if (counter.tokens > allowed) return i;
+  }
+  return batch.size;
 }

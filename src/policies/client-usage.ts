@@ -1,5 +1,5 @@
 import type { GatewayResult, Handler, Policy } from '../core/pipeline.js';
-import type { ChatChunk } from '../core/types.js';
+import type { ChunkBatch } from '../core/chunk-batch.js';
 
 /**
  * Outermost: a stream whose client did not ask for usage (`stream_options.include_usage`) gets
@@ -16,20 +16,15 @@ export function clientUsage(): Policy {
       (call, ctx) => {
         if (call.kind !== 'chat' || !call.stream || call.includeUsage) return next(call, ctx);
         return next(call, ctx).then((result): GatewayResult =>
-          result.kind === 'stream' ? { kind: 'stream', chunks: withoutUsage(result.chunks) } : result,
+          result.kind === 'stream' ? { kind: 'stream', batches: withoutUsage(result.batches) } : result,
         );
       },
   };
 }
 
-async function* withoutUsage(chunks: AsyncIterable<ChatChunk>): AsyncGenerator<ChatChunk> {
-  for await (const chunk of chunks) {
-    if (chunk.usage === undefined) {
-      yield chunk;
-      continue;
-    }
-    if (chunk.choices.length === 0) continue; // the usage chunk itself
-    chunk.usage = undefined;
-    yield chunk;
+async function* withoutUsage(batches: AsyncIterable<ChunkBatch>): AsyncGenerator<ChunkBatch> {
+  for await (const batch of batches) {
+    const kept = batch.withoutUsage();
+    if (kept) yield kept;
   }
 }

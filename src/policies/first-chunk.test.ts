@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ChunkBatch, chunksOf } from '../core/chunk-batch.js';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
@@ -35,7 +36,7 @@ describe('first-chunk policy (the stream commit point)', () => {
     const seen: string[] = [];
     await assert.rejects(
       (async () => {
-        for await (const c of (result as { chunks: AsyncIterable<ChatChunk> }).chunks)
+        for await (const c of chunksOf((result as { batches: AsyncIterable<ChunkBatch> }).batches))
           seen.push(c.choices[0]?.delta.content ?? '');
       })(),
       { code: 'upstream_error' },
@@ -45,20 +46,20 @@ describe('first-chunk policy (the stream commit point)', () => {
 
   it('stopping the stream before reading it closes the upstream', async () => {
     let closed = false;
-    async function* upstream(): AsyncGenerator<ChatChunk> {
+    async function* upstream(): AsyncGenerator<ChunkBatch> {
       try {
-        yield role;
-        yield word('a');
-        yield word('b');
+        yield ChunkBatch.of([role]);
+        yield ChunkBatch.of([word('a')]);
+        yield ChunkBatch.of([word('b')]);
       } finally {
         closed = true;
       }
     }
-    const next = scripted([async (): Promise<GatewayResult> => ({ kind: 'stream', chunks: upstream() })]);
+    const next = scripted([async (): Promise<GatewayResult> => ({ kind: 'stream', batches: upstream() })]);
     const { ctx } = fakeContext(new FakeClock());
     const result = await firstChunk().wrap(serving(next, deployment))(streamCall(), ctx);
     if (result.kind !== 'stream') throw new Error('stream expected');
-    await result.chunks[Symbol.asyncIterator]().return?.();
+    await result.batches[Symbol.asyncIterator]().return?.();
     assert.equal(closed, true);
   });
 

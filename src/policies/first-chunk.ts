@@ -1,6 +1,5 @@
-import { isPreamble } from '../core/chunks.js';
+import { ChunkBatch } from '../core/chunk-batch.js';
 import type { Policy } from '../core/pipeline.js';
-import type { ChatChunk } from '../core/types.js';
 import { prepend } from '../resilience/stream-end.js';
 
 /** Opening chunks held back at most; a stream that sends more before any content commits anyway. */
@@ -8,12 +7,13 @@ const MAX_HELD = 8;
 
 /**
  * The commit point of a stream, inside the pipeline: reads ahead to the first real chunk (the
- * content-less opening chunks, `isPreamble`, are held back), then hands over a stream that
- * replays the held chunks first. A stream that fails before that point throws from the handler, so retry and
- * fallback can still act — nothing has reached the client. Innermost policy: the timeout above
- * it therefore measures time to first token.
+ * content-less opening chunks, `isPreamble`, are held back), then hands over a stream whose
+ * first batch is everything read so far. A stream that fails before that point throws from the
+ * handler, so retry and fallback can still act — nothing has reached the client. Innermost
+ * policy: the timeout above it therefore measures time to first token. Only the batches read
+ * before the commit point are parsed here.
  *
- * @example composeDeployment(breaker(states), retry(states), timeout(states), firstChunk())(invokeProvider(providers))
+ * @example compose(breaker(runtime), retry(runtime), attempt(runtime), timeout(runtime), firstChunk())
  */
 export function firstChunk(): Policy {
   return {
@@ -21,8 +21,9 @@ export function firstChunk(): Policy {
     wrap: (next) => async (call, ctx) => {
       const result = await next(call, ctx);
       if (result.kind !== 'stream') return result;
-      const iterator = result.chunks[Symbol.asyncIterator]();
-      const held: ChatChunk[] = [];
+      const iterator = result.batches[Symbol.asyncIterator]();
+      const held: ChunkBatch[] = [];
+      let chunks = 0;
       let exhausted = false;
       try {
         for (;;) {
@@ -32,13 +33,15 @@ export function firstChunk(): Policy {
             break;
           }
           held.push(step.value);
-          if (!isPreamble(step.value) || held.length >= MAX_HELD) break;
+          chunks += step.value.size;
+          if (!step.value.isPreamble() || chunks >= MAX_HELD) break;
         }
       } catch (err) {
         void iterator.return?.()?.catch(() => undefined);
         throw err;
       }
-      return { kind: 'stream', chunks: prepend(held, iterator, exhausted) };
+      const first = held.length > 0 ? [ChunkBatch.concat(held)] : [];
+      return { kind: 'stream', batches: prepend(first, iterator, exhausted) };
     },
   };
 }

@@ -1,15 +1,17 @@
 import type { CallContext } from '../core/context.js';
 import { type GatewayError, toGatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeline.js';
-import type { ChatChunk } from '../core/types.js';
+import type { ChunkBatch } from '../core/chunk-batch.js';
 import { summarize, type CallObserver } from '../observability/call-summary.js';
-import { isPreamble } from '../core/chunks.js';
 import { estimateMissingUsage } from '../accounting/estimate-usage.js';
 
 export interface SettleOptions {
   /** Prices the finished call (sets `record.costMicros` and `record.priceVersion`) before the observers see it. */
   price?: (call: GatewayCall, ctx: CallContext) => void;
 }
+
+/** Characters of unparsed stream text kept for a local token count before it is read as it comes. */
+const KEEP_CHARS = 1 << 20;
 
 /**
  * Outermost policy: sees every call end exactly once — response, error, stream completed,
@@ -44,25 +46,31 @@ export function settle(observers: readonly CallObserver[], options: SettleOption
 
   async function* observe(
     call: GatewayCall,
-    chunks: AsyncIterable<ChatChunk>,
+    batches: AsyncIterable<ChunkBatch>,
     ctx: CallContext,
-  ): AsyncGenerator<ChatChunk> {
+  ): AsyncGenerator<ChunkBatch> {
     const record = ctx.record;
+    // The streamed text is read only if the upstream reports no usage (to count it locally), so
+    // the batches are kept unparsed until the end; past KEEP_CHARS they are read as they come.
+    const kept: ChunkBatch[] = [];
+    let keptChars = 0;
     let completed = false;
     try {
-      for await (const chunk of chunks) {
-        if (chunk.usage) record.usage = chunk.usage;
-        const choice = chunk.choices[0];
-        if (choice && !isPreamble(chunk)) {
-          if (record.firstByteAt === null) record.firstByteAt = ctx.clock.now();
-          record.chunks++;
-          if (choice.delta.content) record.outputParts.push(choice.delta.content);
-          if (choice.delta.tool_calls) {
-            for (const t of choice.delta.tool_calls)
-              if (t.function?.arguments) record.outputParts.push(t.function.arguments);
+      for await (const batch of batches) {
+        const usage = batch.usage();
+        if (usage) record.usage = usage;
+        // Batches arrive after the commit point (the first holds the first real chunk).
+        if (record.firstByteAt === null) record.firstByteAt = ctx.clock.now();
+        record.chunks += batch.size;
+        if (record.usage === null) {
+          kept.push(batch);
+          keptChars += batch.textLength();
+          if (keptChars > KEEP_CHARS) {
+            for (const held of kept.splice(0)) record.outputParts.push(...held.outputText());
+            keptChars = 0;
           }
         }
-        yield chunk;
+        yield batch;
       }
       completed = true;
     } catch (err) {
@@ -79,6 +87,7 @@ export function settle(observers: readonly CallObserver[], options: SettleOption
         record.outcome = ctx.signal.aborted ? 'aborted' : 'truncated';
         if (ctx.signal.aborted) record.status = 499;
       }
+      if (record.usage === null) for (const held of kept) record.outputParts.push(...held.outputText());
       finish(call, ctx);
     }
   }
@@ -96,7 +105,7 @@ export function settle(observers: readonly CallObserver[], options: SettleOption
           finish(call, ctx);
           throw error;
         }
-        if (result.kind === 'stream') return { kind: 'stream', chunks: observe(call, result.chunks, ctx) };
+        if (result.kind === 'stream') return { kind: 'stream', batches: observe(call, result.batches, ctx) };
         ctx.record.firstByteAt = ctx.clock.now();
         const usage = result.response.usage;
         ctx.record.usage = usage ? { completion_tokens: 0, ...usage } : null;

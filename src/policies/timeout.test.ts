@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { chunksOf, type ChunkBatch } from '../core/chunk-batch.js';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../core/clock.js';
 import type { CallContext } from '../core/context.js';
@@ -94,7 +95,7 @@ describe('timeout policy', () => {
     const seen: ChatChunk[] = [];
     const outcome = await timeOf(
       clock,
-      consume((result.value as { chunks: AsyncIterable<ChatChunk> }).chunks, seen),
+      consume(chunksOf((result.value as { batches: AsyncIterable<ChunkBatch> }).batches), seen),
       1,
     );
     assert.equal(seen.length, 4, 'role chunk and three tokens');
@@ -108,7 +109,7 @@ describe('timeout policy', () => {
     const handler = compose(timeout(states.get(deployment)), firstChunk())(serving(scripted([upstream]), deployment));
     const { ctx } = fakeContext(clock);
     const result = await timeOf(clock, handler(streamCall(), ctx), 1);
-    const chunks = (result.value as { chunks: AsyncIterable<ChatChunk> }).chunks;
+    const chunks = chunksOf((result.value as { batches: AsyncIterable<ChunkBatch> }).batches);
     const outcome = await timeOf(clock, consume(chunks, []), 1);
     within10(outcome.at - 10, 300);
   });
@@ -122,7 +123,7 @@ describe('timeout policy', () => {
     const seen: ChatChunk[] = [];
     const slowReader = async (): Promise<void> => {
       if (result.kind !== 'stream') return;
-      for await (const c of result.chunks) {
+      for await (const c of chunksOf(result.batches)) {
         seen.push(c);
         await clock.sleep(5_000); // the client takes 10× the stall limit between reads
       }
@@ -140,7 +141,7 @@ describe('timeout policy', () => {
     const seen: ChatChunk[] = [];
     const run = async (): Promise<void> => {
       const result = await handler(streamCall(), ctx);
-      if (result.kind === 'stream') await consume(result.chunks, seen);
+      if (result.kind === 'stream') await consume(chunksOf(result.batches), seen);
     };
     const outcome = await timeOf(clock, run(), 1);
     within10(outcome.at, 3_000);
@@ -156,7 +157,7 @@ describe('timeout policy', () => {
     const run = async (): Promise<number> => {
       const result = await handler(streamCall(), ctx);
       const seen: ChatChunk[] = [];
-      if (result.kind === 'stream') await consume(result.chunks, seen);
+      if (result.kind === 'stream') await consume(chunksOf(result.batches), seen);
       return seen.length;
     };
     const outcome = await timeOf(clock, run(), 1_000);

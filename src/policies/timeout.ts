@@ -1,6 +1,6 @@
 import type { CallContext } from '../core/context.js';
 import type { GatewayResult, Policy } from '../core/pipeline.js';
-import type { ChatChunk } from '../core/types.js';
+import type { ChunkBatch } from '../core/chunk-batch.js';
 import { AttemptTimer } from '../resilience/attempt-timer.js';
 import type { DeploymentRuntime } from '../resilience/deployment-state.js';
 
@@ -42,17 +42,17 @@ export function timeout(runtime: DeploymentRuntime): Policy {
         return result;
       }
       timer.streaming();
-      return { kind: 'stream', chunks: timedStream(result.chunks, timer, done) };
+      return { kind: 'stream', batches: timedStream(result.batches, timer, done) };
     },
   };
 }
 
-/** The stream, with each chunk raced against the timer; `done` runs once however it ends. */
+/** The stream, with each batch raced against the timer; `done` runs once however it ends. */
 function timedStream(
-  source: AsyncIterable<ChatChunk>,
+  source: AsyncIterable<ChunkBatch>,
   timer: AttemptTimer,
   done: () => void,
-): AsyncIterable<ChatChunk> {
+): AsyncIterable<ChunkBatch> {
   const iterator = source[Symbol.asyncIterator]();
   let finished = false;
   const finish = (): void => {
@@ -60,10 +60,10 @@ function timedStream(
     finished = true;
     done();
   };
-  const wrapped: AsyncIterableIterator<ChatChunk> = {
+  const wrapped: AsyncIterableIterator<ChunkBatch> = {
     async next() {
       if (finished) return { done: true, value: undefined };
-      let step: IteratorResult<ChatChunk>;
+      let step: IteratorResult<ChunkBatch>;
       timer.waiting();
       try {
         step = await timer.race(iterator.next());

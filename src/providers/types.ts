@@ -1,5 +1,6 @@
 import type { CallContext } from '../core/context.js';
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../core/types.js';
+import type { ChunkBatch } from '../core/chunk-batch.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../core/types.js';
 
 /**
  * An upstream adapter. It receives the canonical request with `model` already set to the
@@ -15,9 +16,10 @@ export interface Provider {
   /**
    * Resolves once the upstream accepted the call (2xx, headers read): the commit point.
    * Retry and fallback may act before it; errors after it come out of the iterator as
-   * GatewayErrors. Breaking out of the iteration releases the upstream connection.
+   * GatewayErrors. Breaking out of the iteration releases the upstream connection. The stream
+   * moves in batches (`ChunkBatch`), ideally one per upstream read.
    */
-  chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>>;
+  chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChunkBatch>>;
   embed?(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
   /** Releases pooled connections. */
   close?(): Promise<void>;

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { ChunkBatch, chunksOf } from '../core/chunk-batch.js';
 import { configSchema, type ConfigInput } from '../config/schema.js';
 import { FakeClock } from '../core/clock.js';
 import { ANONYMOUS, newCallRecord, type CallContext } from '../core/context.js';
@@ -107,28 +108,28 @@ export function scripted(steps: Step[]): Upstream & { calls: { deployment: strin
   return Object.assign(handler, { calls });
 }
 
-/** A stream result from chunks and an optional failure after them; `delays` sleeps on the clock before each. */
+/** A stream result from chunks (one batch each) and an optional failure after them; `delays` sleeps on the clock before each. */
 export function streamOf(
   chunks: ChatChunk[],
   options: { failWith?: Error; delays?: number[] } = {},
 ): (ctx: CallContext) => Promise<GatewayResult> {
   return async (ctx) => {
-    async function* generate(): AsyncGenerator<ChatChunk> {
+    async function* generate(): AsyncGenerator<ChunkBatch> {
       for (const [i, c] of chunks.entries()) {
         const delay = options.delays?.[i] ?? 0;
         if (delay > 0) await ctx.clock.sleep(delay, ctx.signal);
-        yield c;
+        yield ChunkBatch.of([c]);
       }
       if (options.failWith) throw options.failWith;
     }
-    return { kind: 'stream', chunks: generate() };
+    return { kind: 'stream', batches: generate() };
   };
 }
 
 export async function drain(result: GatewayResult): Promise<ChatChunk[]> {
   if (result.kind !== 'stream') throw new Error(`expected a stream, got ${result.kind}`);
   const out: ChatChunk[] = [];
-  for await (const c of result.chunks) out.push(c);
+  for await (const c of chunksOf(result.batches)) out.push(c);
   return out;
 }
 

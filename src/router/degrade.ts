@@ -1,3 +1,4 @@
+import { ChunkBatch } from '../core/chunk-batch.js';
 import type { CallContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult } from '../core/pipeline.js';
@@ -92,7 +93,7 @@ export function degradedAnswer(
     chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
     chunk([], { usage }),
   ];
-  return { kind: 'stream', chunks: fromArray(chunks) };
+  return { kind: 'stream', batches: fromArray([ChunkBatch.of(chunks)]) };
 }
 
 async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {

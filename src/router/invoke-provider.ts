@@ -34,7 +34,7 @@ export function invokeProvider(provider: Provider, deployment: Deployment): Hand
     switch (call.kind) {
       case 'chat': {
         const request = withOutputCap(requestFor(call.request, deployment), call.outputCaps?.get(deployment.id));
-        if (call.stream) return { kind: 'stream', chunks: await provider.chatStream(request, ctx) };
+        if (call.stream) return { kind: 'stream', batches: await provider.chatStream(request, ctx) };
         return { kind: 'chat', response: await provider.chat(request, ctx) };
       }
       case 'embeddings': {

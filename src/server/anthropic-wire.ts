@@ -24,7 +24,7 @@ export const anthropicWire: WireFormat = {
   stream(requestId): StreamFormat {
     const encoder = createStreamEncoder();
     return {
-      chunk: (chunk) => frames(encoder.push(chunk)),
+      batch: (batch) => frames(batch.chunks().flatMap((chunk) => encoder.push(chunk))),
       done: () => frames(encoder.end()),
       error: (error) => sseEvent('error', toAnthropicError(error, requestId)),
       errorBody: (error) => toAnthropicError(error, requestId),

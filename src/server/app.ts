@@ -137,7 +137,7 @@ export function createHttpServer(gateway: Gateway): HttpServer {
       };
       if (result.kind === 'stream') {
         reply.hijack();
-        await sendStream(res, result.chunks, ctx, {
+        await sendStream(res, result.batches, ctx, {
           headers,
           track: (cut) => lifecycle.trackStream(cut),
           abort: (reason) => controller.abort(reason),

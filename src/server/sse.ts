@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../core/errors.js';
-import type { ChatChunk } from '../core/types.js';
+import type { ChunkBatch } from '../core/chunk-batch.js';
 
 /** The one module that frames server-sent events. */
 export const SSE_HEADERS = {
@@ -21,21 +21,24 @@ export function sseEvent(name: string, payload: unknown): string {
 }
 
 /**
- * How one wire format streams: the frames for a chunk, what ends a completed stream, the
+ * How one wire format streams: the frames for a batch of chunks, what ends a completed stream, the
  * in-band event that ends a failed one, and the JSON body of an error sent before the first
  * byte. One instance per stream (formats may keep state, as Anthropic's block numbering does).
  */
 export interface StreamFormat {
-  /** Frames for one canonical chunk; '' when it has nothing to send. */
-  chunk(chunk: ChatChunk): string;
+  /** Frames for one batch of canonical chunks; '' when it has nothing to send. */
+  batch(batch: ChunkBatch): string;
   done(): string;
   error(error: GatewayError): string;
   errorBody(error: GatewayError): unknown;
 }
 
-/** OpenAI's: `data: {chunk}` per chunk, `data: [DONE]`, and `data: {"error":…}` when it fails. */
+/**
+ * OpenAI's: `data: {chunk}` per chunk (the upstream's own text where no stage changed it),
+ * `data: [DONE]`, and `data: {"error":…}` when it fails.
+ */
 export const openaiStreamFormat: StreamFormat = {
-  chunk: (chunk) => sseData(chunk),
+  batch: (batch) => batch.toSse(),
   done: () => DONE,
   error: (error) => sseData(error.toJSON()),
   errorBody: (error) => error.toJSON(),

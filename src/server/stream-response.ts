@@ -1,8 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { CallContext } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
-import { isPreamble } from '../core/chunks.js';
-import type { ChatChunk } from '../core/types.js';
+import type { ChunkBatch } from '../core/chunk-batch.js';
 import { writeRawError } from './error-response.js';
 import { SSE_HEADERS, endWith, openaiStreamFormat, writeFrame, type StreamFormat } from './sse.js';
 
@@ -18,22 +17,20 @@ export interface StreamOptions {
 }
 
 /**
- * Relays a committed stream to the client chunk by chunk. Headers are written when the first
- * chunk arrives, so a stream that fails before producing anything still gets a proper HTTP
- * error; after that, failures become an in-band error event.
+ * Relays a committed stream to the client, one write per batch (an upstream read). Headers are
+ * written when the first batch arrives — the pipeline's commit point has already held back the
+ * content-less opening chunks (`policies/first-chunk.ts`), so the first batch holds real output
+ * — and a stream that fails before it still gets a proper HTTP error; after that, failures
+ * become an in-band error event.
  */
 export async function sendStream(
   res: ServerResponse,
-  chunks: AsyncIterable<ChatChunk>,
+  batches: AsyncIterable<ChunkBatch>,
   ctx: CallContext,
   options: StreamOptions,
 ): Promise<void> {
-  const iterator = chunks[Symbol.asyncIterator]();
+  const iterator = batches[Symbol.asyncIterator]();
   const format = options.format ?? openaiStreamFormat;
-  const writeChunk = async (chunk: ChatChunk): Promise<void> => {
-    const frames = format.chunk(chunk);
-    if (frames !== '') await writeFrame(res, frames);
-  };
   let cutBy: GatewayError | null = null;
   const untrack = options.track((error) => {
     cutBy = error;
@@ -42,15 +39,9 @@ export async function sendStream(
     options.abort(error);
   });
   try {
-    // Hold back content-less opening chunks: until real output arrives a failure is still a plain HTTP error.
-    const held: ChatChunk[] = [];
-    let next: IteratorResult<ChatChunk>;
+    let next: IteratorResult<ChunkBatch>;
     try {
       next = await iterator.next();
-      while (!next.done && isPreamble(next.value) && held.length < MAX_HELD) {
-        held.push(next.value);
-        next = await iterator.next();
-      }
     } catch (err) {
       if (!cutBy && !res.destroyed) {
         const error = toGatewayError(err);
@@ -60,10 +51,10 @@ export async function sendStream(
     }
     if (cutBy || res.destroyed) return;
     res.writeHead(200, { ...options.headers, ...ctx.responseHeaders, ...SSE_HEADERS });
-    for (const chunk of held) await writeChunk(chunk);
     // Usage the client did not ask for is already gone (policies/client-usage.ts).
     while (!next.done) {
-      await writeChunk(next.value);
+      const frames = format.batch(next.value);
+      if (frames !== '') await writeFrame(res, frames);
       if (res.destroyed || cutBy) break;
       try {
         next = await iterator.next();
@@ -79,8 +70,6 @@ export async function sendStream(
     void iterator.return?.().catch(() => undefined);
   }
 }
-
-const MAX_HELD = 8;
 
 /** What the client sees when the upstream fails mid-stream: the cause, typed as a stream interruption. */
 function streamError(err: unknown): GatewayError {

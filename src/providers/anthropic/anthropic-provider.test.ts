@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { chunksOf } from '../../core/chunk-batch.js';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -110,7 +111,7 @@ describe('anthropic provider (fixtures over a socket)', () => {
     it(`stream ${name}: asks for a stream and yields the canonical chunks`, async () => {
       reply = { status: 200, body: fixtureText(`streams/${name}.sse`) };
       const chunks: ChatChunk[] = [];
-      for await (const chunk of await provider.chatStream(request, context())) chunks.push(chunk);
+      for await (const chunk of chunksOf(await provider.chatStream(request, context()))) chunks.push(chunk);
       assert.equal(seen[0]?.body.stream, true);
       assert.deepEqual(chunks, fixtureJson<ChatChunk[]>(`streams/${name}.chunks.json`));
     });
@@ -121,7 +122,7 @@ describe('anthropic provider (fixtures over a socket)', () => {
     const chunks: ChatChunk[] = [];
     await assert.rejects(
       async () => {
-        for await (const chunk of await provider.chatStream(request, context())) chunks.push(chunk);
+        for await (const chunk of chunksOf(await provider.chatStream(request, context()))) chunks.push(chunk);
       },
       (err: unknown) => {
         assert.ok(err instanceof GatewayError);

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { AnthropicProviderConfig } from '../../config/schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
+import { ChunkBatch } from '../../core/chunk-batch.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/types.js';
 import { toAnthropicRequest } from '../../protocols/anthropic/convert-request.js';
 import { fromAnthropicMessage } from '../../protocols/anthropic/convert-response.js';
@@ -72,7 +73,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
       return fromAnthropicMessage(message, created(ctx));
     },
 
-    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
+    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChunkBatch>> {
       const response = await post(() => ({ ...toAnthropicRequest(req, options), stream: true }), ctx);
       return iterateEvents(id, response, ctx, created(ctx), redact);
     },
@@ -89,25 +90,39 @@ async function* iterateEvents(
   ctx: CallContext,
   created: number,
   redact: (text: string) => string,
-): AsyncGenerator<ChatChunk> {
+): AsyncGenerator<ChunkBatch> {
   const decoder = createStreamDecoder(created);
   try {
-    for await (const sse of readSse(response.body, (e) => e.event === 'message_stop')) {
-      let event: AnthropicStreamEvent;
-      try {
-        event = JSON.parse(sse.data) as AnthropicStreamEvent;
-      } catch {
-        throw new GatewayError(
-          'upstream_error',
-          `${id}: upstream sent a malformed stream event (${sse.event ?? 'data'})`,
-        );
+    for await (const events of readSse(response.body, (e) => e.event === 'message_stop')) {
+      const chunks: ChatChunk[] = [];
+      let fault: GatewayError | null = null;
+      for (const sse of events) {
+        let event: AnthropicStreamEvent;
+        try {
+          event = JSON.parse(sse.data) as AnthropicStreamEvent;
+        } catch {
+          fault = new GatewayError(
+            'upstream_error',
+            `${id}: upstream sent a malformed stream event (${sse.event ?? 'data'})`,
+          );
+          break;
+        }
+        if (event.type === 'error') {
+          fault = mapUpstreamHttpError(
+            id,
+            statusForErrorType(event.error?.type),
+            sse.data,
+            {},
+            { inBand: true, redact },
+          );
+          break;
+        }
+        // Events after message_stop (there should be none) are read and ignored, so the connection is reused.
+        if (!decoder.done) chunks.push(...decoder.push(event));
       }
-      if (event.type === 'error') {
-        const status = statusForErrorType(event.error?.type);
-        throw mapUpstreamHttpError(id, status, sse.data, {}, { inBand: true, redact });
-      }
-      // Events after message_stop (there should be none) are read and ignored, so the connection is reused.
-      if (!decoder.done) for (const chunk of decoder.push(event)) yield chunk;
+      // The chunks before a fault reach the client; then the stream fails.
+      if (chunks.length > 0) yield ChunkBatch.of(chunks);
+      if (fault) throw fault;
     }
   } catch (err) {
     throw mapTransportError(id, err, ctx.signal);

@@ -9,9 +9,11 @@ type UpstreamBody = Readable & { dump?: (options: { limit: number }) => Promise<
 const DRAIN_LIMIT = 64 * 1024;
 
 /**
- * Reads server-sent events from an upstream body, one parsed event at a time. Parsing is
+ * Reads server-sent events from an upstream body: one array per network read, holding the
+ * events that read completed (reads that complete none yield nothing). Parsing is
  * eventsource-parser's (CRLF, multi-line data, comments, split chunks); UTF-8 sequences split
- * across network chunks are joined by a StringDecoder.
+ * across reads are joined by a StringDecoder. Batching by read keeps the work per event small:
+ * the stages above move a read's events together, as the upstream sent them.
  *
  * `isFinal` names the protocol's last event (`[DONE]`, `message_stop`). Stopping after it
  * drains the rest of the body (the end of a chunked response often arrives in its own packet),
@@ -21,11 +23,16 @@ const DRAIN_LIMIT = 64 * 1024;
 export async function* readSse(
   body: UpstreamBody,
   isFinal: (event: EventSourceMessage) => boolean = () => false,
-): AsyncGenerator<EventSourceMessage> {
-  const pending: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (event) => pending.push(event) });
-  const decoder = new StringDecoder('utf8');
+): AsyncGenerator<EventSourceMessage[]> {
+  let pending: EventSourceMessage[] = [];
   let complete = false;
+  const parser = createParser({
+    onEvent: (event) => {
+      if (isFinal(event)) complete = true;
+      pending.push(event);
+    },
+  });
+  const decoder = new StringDecoder('utf8');
   // Not `for await`: leaving that loop early destroys the body, which would drop the connection.
   const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
@@ -33,10 +40,10 @@ export async function* readSse(
       const next = await chunks.next();
       if (next.done) break;
       parser.feed(decoder.write(next.value));
-      while (pending.length > 0) {
-        const event = pending.shift() as EventSourceMessage;
-        if (isFinal(event)) complete = true;
-        yield event;
+      if (pending.length > 0) {
+        const events = pending;
+        pending = [];
+        yield events;
       }
     }
   } finally {

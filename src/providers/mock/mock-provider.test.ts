@@ -1,4 +1,5 @@
 import { before, describe, it } from 'node:test';
+import { chunksOf } from '../../core/chunk-batch.js';
 import assert from 'node:assert/strict';
 import { providerSchema, type MockProviderConfig, type MockScenarioInput } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
@@ -60,7 +61,7 @@ describe('mock provider: answers and timing', () => {
     await clock.advance(49);
     assert.equal(committed(), false);
     await clock.advance(1);
-    const iterator = (await opened)[Symbol.asyncIterator]();
+    const iterator = chunksOf(await opened)[Symbol.asyncIterator]();
     const first = iterator.next();
     const firstSettled = watch(first);
     await clock.advance(29);
@@ -73,12 +74,12 @@ describe('mock provider: answers and timing', () => {
     assert.equal(secondSettled(), false);
     await clock.advance(1);
     assert.equal((await second).value?.choices[0]?.delta.content, 'Mock');
-    await iterator.return?.();
+    await iterator.return?.(undefined);
   });
 
   it('always ends a stream with the usage chunk, as the openai provider asks for it', async () => {
     const { ctx } = mockTestContext();
-    const chunks = await collect(await createMockProvider('mock', config()).chatStream(req, ctx));
+    const chunks = await collect(chunksOf(await createMockProvider('mock', config()).chatStream(req, ctx)));
     assert.deepEqual(chunks.at(-1)?.choices, []);
     assert.equal(chunks.at(-1)?.usage?.completion_tokens, 24);
   });
@@ -167,7 +168,7 @@ describe('mock provider: stream faults come out of the iterator', () => {
     const stream = await createMockProvider('mock', config()).chatStream(req, ctx);
     const chunks: ChatChunk[] = [];
     const done = (async () => {
-      for await (const chunk of stream) chunks.push(chunk);
+      for await (const chunk of chunksOf(stream)) chunks.push(chunk);
     })();
     return { chunks, done, clock, abort };
   };

@@ -1,8 +1,9 @@
 import type { MockProviderConfig } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { CallContext } from '../../core/context.js';
+import { ChunkBatch } from '../../core/chunk-batch.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
 import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
 import type { Provider } from '../types.js';
 import { generateEmbeddings } from './mock-embeddings.js';
@@ -72,7 +73,7 @@ export function createMockProvider(id: string, config: MockProviderConfig, clock
       return toChatResponse(await generateChatReply(req, options));
     },
 
-    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
+    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChunkBatch>> {
       const plan = await begin(ctx, true, validateChatRequest({ ...req, stream: true }));
       const options = { ...replyOptions(plan), created: created(ctx) };
       const reply = await generateChatReply(req, options);
@@ -92,7 +93,7 @@ async function* streamChunks(
   plan: MockPlan,
   waiter: Waiter,
   signal: AbortSignal,
-): AsyncGenerator<ChatChunk> {
+): AsyncGenerator<ChunkBatch> {
   const chunks = toChatChunks(reply, true);
   const fault = plan.fault;
   // Chunk 0 is the role chunk; stream faults strike after `after` content chunks.
@@ -115,7 +116,7 @@ async function* streamChunks(
         });
       }
     }
-    yield chunk;
+    yield ChunkBatch.of([chunk]); // one chunk at a time: the scenario paces each
   }
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { chunksOf } from '../../core/chunk-batch.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -45,9 +46,8 @@ describe('openai provider: upstream keep-alive across streams', () => {
       for (let i = 0; i < 10; i++) {
         const { ctx } = mockTestContext({});
         let text = '';
-        for await (const chunk of await provider.chatStream(
-          { model: 'm', messages: [{ role: 'user', content: 'x' }] },
-          ctx,
+        for await (const chunk of chunksOf(
+          await provider.chatStream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, ctx),
         )) {
           text += chunk.choices[0]?.delta.content ?? '';
         }

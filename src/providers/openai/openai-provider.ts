@@ -2,7 +2,8 @@ import type { Dispatcher } from 'undici';
 import type { OpenAIProviderConfig } from '../../config/schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
+import { ChunkBatch, hasKey, isChunkJson } from '../../core/chunk-batch.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
 import { mapTransportError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
 import { createJsonPost } from '../http/post-json.js';
@@ -61,7 +62,7 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
       return readJson<ChatResponse>(response, ctx);
     },
 
-    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatChunk>> {
+    async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChunkBatch>> {
       // Always ask for usage: the ledger needs it. The server strips it when the client did not ask.
       const response = await post(
         '/chat/completions',
@@ -82,37 +83,61 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
   };
 }
 
+/**
+ * The upstream's events as batches, one per network read, each chunk kept as the JSON text it
+ * arrived as (see `ChunkBatch`): a frame is parsed here only when it carries an `error` key
+ * (an in-band error), and checked to be a whole JSON object, so a frame cut short fails the
+ * stream instead of reaching the client.
+ */
 async function* iterateChunks(
   id: string,
   response: Dispatcher.ResponseData,
   ctx: CallContext,
   redact: (text: string) => string,
-): AsyncGenerator<ChatChunk> {
+): AsyncGenerator<ChunkBatch> {
   let done = false;
   try {
-    for await (const event of readSse(response.body, (e) => e.data === '[DONE]')) {
-      if (event.data === '[DONE]') {
-        done = true;
-        return;
+    for await (const events of readSse(response.body, (e) => e.data === '[DONE]')) {
+      const texts: string[] = [];
+      let fault: GatewayError | null = null;
+      for (const event of events) {
+        const data = event.data;
+        if (data === '[DONE]') {
+          done = true;
+          break;
+        }
+        fault = isChunkJson(data)
+          ? hasKey(data, '"error"')
+            ? inBandError(id, data, redact)
+            : null
+          : new GatewayError('upstream_error', `${id}: upstream sent a malformed stream event`);
+        if (fault) break;
+        texts.push(data);
       }
-      let parsed: ChatChunk & { error?: { message?: string; code?: string } };
-      try {
-        parsed = JSON.parse(event.data) as typeof parsed;
-      } catch {
-        throw new GatewayError('upstream_error', `${id}: upstream sent a malformed stream event`);
-      }
-      if (parsed.error) {
-        // An in-band error is a server error: the client gets a fixed message, the log the redacted text.
-        throw new GatewayError('upstream_error', `${id}: upstream stream error`, {
-          upstreamStatus: 200,
-          upstreamMessage: redact(parsed.error.message ?? 'unknown'),
-          ...(parsed.error.code ? { wireCode: parsed.error.code } : {}),
-        });
-      }
-      yield parsed;
+      // The chunks before a fault reach the client; then the stream fails.
+      if (texts.length > 0) yield ChunkBatch.fromJson(texts);
+      if (fault) throw fault;
+      if (done) return;
     }
   } catch (err) {
     throw mapTransportError(id, err, ctx.signal);
   }
   if (!done) throw new GatewayError('upstream_error', `${id}: upstream stream ended before [DONE]`);
+}
+
+/** The in-band error a frame carries, or null when its `error` key is empty (null). */
+function inBandError(id: string, data: string, redact: (text: string) => string): GatewayError | null {
+  let parsed: { error?: { message?: string; code?: string } | null };
+  try {
+    parsed = JSON.parse(data) as typeof parsed;
+  } catch {
+    return new GatewayError('upstream_error', `${id}: upstream sent a malformed stream event`);
+  }
+  if (!parsed.error) return null;
+  // An in-band error is a server error: the client gets a fixed message, the log the redacted text.
+  return new GatewayError('upstream_error', `${id}: upstream stream error`, {
+    upstreamStatus: 200,
+    upstreamMessage: redact(parsed.error.message ?? 'unknown'),
+    ...(parsed.error.code ? { wireCode: parsed.error.code } : {}),
+  });
 }
