@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import type { AnthropicProviderConfig } from '../../config/schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
@@ -13,6 +12,7 @@ import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-er
 import { readSse } from '../http/read-sse.js';
 import { createJsonPost } from '../http/post-json.js';
 import { providerSecrets, secretRedactor } from '../http/redact-secrets.js';
+import type { UpstreamReply } from '../http/upstream-exchange.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
 
@@ -53,7 +53,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
       const response = await post(() => toAnthropicRequest(req, options), ctx);
       let text: string;
       try {
-        text = await response.body.text();
+        text = await response.text();
       } catch (err) {
         throw mapTransportError(id, err, ctx.signal);
       }
@@ -86,14 +86,14 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
 
 async function* iterateEvents(
   id: string,
-  response: Dispatcher.ResponseData,
+  response: UpstreamReply,
   ctx: CallContext,
   created: number,
   redact: (text: string) => string,
 ): AsyncGenerator<ChunkBatch> {
   const decoder = createStreamDecoder(created);
   try {
-    for await (const events of readSse(response.body, (e) => e.event === 'message_stop')) {
+    for await (const events of readSse(response, (e) => e.event === 'message_stop')) {
       const chunks: ChatChunk[] = [];
       let fault: GatewayError | null = null;
       for (const sse of events) {

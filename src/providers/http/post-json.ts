@@ -1,7 +1,7 @@
-import type { Dispatcher } from 'undici';
 import type { CallContext } from '../../core/context.js';
 import { headerForwarder } from './forward-headers.js';
 import { mapRequestBuildError, mapTransportError, mapUpstreamHttpError } from './map-upstream-error.js';
+import { exchange, type UpstreamReply } from './upstream-exchange.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /**
@@ -9,7 +9,7 @@ import type { UpstreamPool } from './upstream-pool.js';
  * otherwise. `build` makes the payload (translation included): whatever it or the serializer
  * throws happened before a byte went upstream, so it is the request's fault, not the upstream's.
  */
-export type JsonPost = (path: string, build: () => unknown, ctx: CallContext) => Promise<Dispatcher.ResponseData>;
+export type JsonPost = (path: string, build: () => unknown, ctx: CallContext) => Promise<UpstreamReply>;
 
 /**
  * The one upstream request path every HTTP provider uses: the pool, the provider's headers plus
@@ -31,22 +31,26 @@ export function createJsonPost(
     } catch (err) {
       throw mapRequestBuildError(id, err);
     }
-    let response: Dispatcher.ResponseData;
+    let response: UpstreamReply;
     try {
-      response = await upstream.pool.request({
-        method: 'POST',
-        path: upstream.pathPrefix + path,
-        headers: forward ? forward(ctx.headers, baseHeaders) : baseHeaders,
-        body,
-        signal: ctx.signal,
-      });
+      response = await exchange(
+        upstream.pool,
+        {
+          origin: upstream.origin,
+          method: 'POST',
+          path: upstream.pathPrefix + path,
+          headers: forward ? forward(ctx.headers, baseHeaders) : baseHeaders,
+          body,
+        },
+        ctx.signal,
+      );
     } catch (err) {
       throw mapTransportError(id, err, ctx.signal);
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return response;
     let text = '';
     try {
-      text = await response.body.text();
+      text = await response.text();
     } catch {
       // the status is what matters; a broken error body is not worth a second error
     }

@@ -1,9 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-
-/** undici's response body: `dump()` reads what is left so the connection goes back to the pool. */
-type UpstreamBody = Readable & { dump?: (options: { limit: number }) => Promise<void> };
+import type { UpstreamReply } from './upstream-exchange.js';
 
 /** Bytes read after the final event to keep the connection; past this the socket is dropped. */
 const DRAIN_LIMIT = 64 * 1024;
@@ -17,11 +14,10 @@ const DRAIN_LIMIT = 64 * 1024;
  *
  * `isFinal` names the protocol's last event (`[DONE]`, `message_stop`). Stopping after it
  * drains the rest of the body (the end of a chunked response often arrives in its own packet),
- * so the keep-alive connection is reused; stopping anywhere else destroys the body, which
- * aborts the upstream request.
+ * so the keep-alive connection is reused; stopping anywhere else aborts the upstream request.
  */
 export async function* readSse(
-  body: UpstreamBody,
+  reply: UpstreamReply,
   isFinal: (event: EventSourceMessage) => boolean = () => false,
 ): AsyncGenerator<EventSourceMessage[]> {
   let pending: EventSourceMessage[] = [];
@@ -33,13 +29,9 @@ export async function* readSse(
     },
   });
   const decoder = new StringDecoder('utf8');
-  // Not `for await`: leaving that loop early destroys the body, which would drop the connection.
-  const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      const next = await chunks.next();
-      if (next.done) break;
-      parser.feed(decoder.write(next.value));
+    for (let chunk = await reply.read(); chunk !== null; chunk = await reply.read()) {
+      parser.feed(decoder.write(chunk));
       if (pending.length > 0) {
         const events = pending;
         pending = [];
@@ -47,9 +39,6 @@ export async function* readSse(
       }
     }
   } finally {
-    if (!body.destroyed) {
-      if (complete && body.dump) body.dump({ limit: DRAIN_LIMIT }).catch(() => undefined);
-      else body.destroy();
-    }
+    reply.release(complete ? DRAIN_LIMIT : 0);
   }
 }

@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import type { OpenAIProviderConfig } from '../../config/schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
@@ -8,6 +7,7 @@ import { mapTransportError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
 import { createJsonPost } from '../http/post-json.js';
 import { providerSecrets, secretRedactor } from '../http/redact-secrets.js';
+import type { UpstreamReply } from '../http/upstream-exchange.js';
 import { createUpstreamPool } from '../http/upstream-pool.js';
 import type { Provider } from '../types.js';
 import { outputLimitFieldFor, withOutputLimitField } from './output-limit.js';
@@ -30,10 +30,10 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
   const limitField = outputLimitFieldFor(config.outputLimitField, config.baseUrl);
   const toWire = (req: ChatRequest): ChatRequest => withOutputLimitField(req, limitField(req.model));
 
-  async function readJson<T>(response: Dispatcher.ResponseData, ctx: CallContext): Promise<T> {
+  async function readJson<T>(response: UpstreamReply, ctx: CallContext): Promise<T> {
     let text: string;
     try {
-      text = await response.body.text();
+      text = await response.text();
     } catch (err) {
       throw mapTransportError(id, err, ctx.signal);
     }
@@ -91,13 +91,13 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
  */
 async function* iterateChunks(
   id: string,
-  response: Dispatcher.ResponseData,
+  response: UpstreamReply,
   ctx: CallContext,
   redact: (text: string) => string,
 ): AsyncGenerator<ChunkBatch> {
   let done = false;
   try {
-    for await (const events of readSse(response.body, (e) => e.data === '[DONE]')) {
+    for await (const events of readSse(response, (e) => e.data === '[DONE]')) {
       const texts: string[] = [];
       let fault: GatewayError | null = null;
       for (const event of events) {
