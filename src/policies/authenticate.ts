@@ -13,9 +13,20 @@ import { authorizeModel, type Authenticator } from '../tenancy/authenticator.js'
 export function authenticate(authenticator: Authenticator): Policy {
   return {
     name: 'authenticate',
-    wrap: (next) => async (call, ctx) => {
-      if (ctx.authenticate === true) ctx.principal = await authenticator.authenticate(ctx.headers);
-      authorizeModel(ctx.principal, call.request.model);
+    // Synchronous unless the principal must still be established (a library caller asking for it).
+    wrap: (next) => (call, ctx) => {
+      if (ctx.authenticate === true) {
+        return authenticator.authenticate(ctx.headers).then((principal) => {
+          ctx.principal = principal;
+          authorizeModel(principal, call.request.model);
+          return next(call, ctx);
+        });
+      }
+      try {
+        authorizeModel(ctx.principal, call.request.model);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       return next(call, ctx);
     },
   };

@@ -33,9 +33,20 @@ const WHERE_TO_PUT_IT =
 const unauthorized = (message: string): GatewayError =>
   new GatewayError('unauthorized', message, { wireCode: 'invalid_api_key' });
 
-/** The principal a key grants. */
+const principals = new WeakMap<KeyMatch['record'], Principal>();
+
+/** The principal a key grants (one object per cached key record, not one per call). */
 export function principalOf(match: KeyMatch): Principal {
   const { record } = match;
+  let principal = principals.get(record);
+  if (principal === undefined) {
+    principal = principalFrom(record);
+    principals.set(record, principal);
+  }
+  return principal;
+}
+
+function principalFrom(record: KeyMatch['record']): Principal {
   return {
     tenant: record.tenant,
     keyId: record.id,
@@ -71,11 +82,23 @@ export class Authenticator {
 
   /** The principal for these headers; throws 401 `unauthorized` (or 503 `auth_unavailable`). */
   async authenticate(headers: Headers): Promise<Principal> {
+    return this.resolve(headers);
+  }
+
+  /**
+   * As `authenticate`, but answers synchronously when it can — no key required, or the key is
+   * cached, the common case — and returns a promise only when the key store must be read.
+   * Throws (synchronously) on a refusal it can decide at once.
+   */
+  resolve(headers: Headers): Principal | Promise<Principal> {
     const credential = credentialFrom(headers);
     if (!this.keysRequired && (credential === null || !claimsToBeKey(credential))) return ANONYMOUS;
     if (credential === null) throw unauthorized(`You didn't provide an API key. ${WHERE_TO_PUT_IT}`);
-    const match = await this.find(credential);
-    return principalOf(this.check(match, credential));
+    if (isKeyShaped(credential)) {
+      const cached = this.#options.cache.peek(hashKeySecret(credential));
+      if (cached !== undefined) return principalOf(this.check(cached, credential));
+    }
+    return this.find(credential).then((match) => principalOf(this.check(match, credential)));
   }
 
   /** The cached key for a credential, or null; reads the database on a miss. */
