@@ -4,6 +4,7 @@ import type { Deployment } from '../core/types.js';
 import type { BreakerPermit } from '../resilience/circuit-breaker.js';
 import type { DeploymentRuntime } from '../resilience/deployment-state.js';
 import { onStreamEnd } from '../resilience/stream-end.js';
+import { DeploymentPausedError } from '../resilience/upstream-pause.js';
 
 /**
  * The failures that say a deployment is unhealthy. Not counted: anything the request itself
@@ -37,8 +38,9 @@ export class CircuitOpenError extends GatewayError {
 }
 
 /**
- * Outermost per-deployment policy: admits the call only if the deployment's circuit allows it
- * (else throws `CircuitOpenError`, which the router treats as "skip", not as an attempt), and
+ * Outermost per-deployment policy, the deployment's one admission: refuses the call while its
+ * upstream's `retry-after` pause runs (`DeploymentPausedError`) or its circuit is open
+ * (`CircuitOpenError`) — the router treats both as "skip", not as an attempt — and
  * reports the outcome once the deployment is done with the call — for a stream, when the stream
  * ends, so a stream that breaks after its first chunk counts as the failure it is.
  *
@@ -49,6 +51,7 @@ export function breaker(runtime: DeploymentRuntime): Policy {
   return {
     name: 'breaker',
     wrap: (next) => async (call, ctx) => {
+      if (runtime.pause.remainingMs() > 0) throw new DeploymentPausedError(deployment, runtime.pause.snapshot()!);
       const permit = circuit.acquire();
       if (!permit) throw new CircuitOpenError(deployment, circuit.retryInMs());
       let result;

@@ -24,7 +24,7 @@ export interface RouteOptions {
  * after another until one commits. It moves on only when the failure's `fallbackOn` rule says
  * so (`next`, or `larger-context`: the next deployment with a larger context window); a
  * deployment with an open circuit, or paused by its upstream's `retry-after` (`UpstreamPause`),
- * is skipped without an attempt. Everything here happens before
+ * is skipped without an attempt: its chain refuses it, asked once (`policies/breaker.ts`). Everything here happens before
  * the first byte reaches the client: a stream result has already passed its first chunk.
  *
  * When every deployment failed or was skipped: a stale answer if one is found, else the alias's
@@ -50,25 +50,8 @@ export function routeToDeployment(models: ModelRegistry, options: RouteOptions):
       for (const runtime of order) {
         const deployment = runtime.deployment;
         if (!fitsContext(runtime.settings.contextWindow, minContext)) continue;
-        const pause = runtime.pause.snapshot();
-        if (pause) {
-          failures.push({
-            deployment: deployment.id,
-            error: new DeploymentPausedError(deployment, pause),
-            skipped: true,
-          });
-          planned = false;
-          continue;
-        }
-        if (!runtime.breaker.canAttempt()) {
-          failures.push({
-            deployment: deployment.id,
-            error: new CircuitOpenError(deployment, runtime.breaker.retryInMs()),
-            skipped: true,
-          });
-          planned = false;
-          continue;
-        }
+        // The deployment's chain admits or skips it (policies/breaker.ts: pause, then circuit).
+        const previous = ctx.record.deployment;
         ctx.record.deployment = deployment;
         try {
           const result = await runtime.handle(call, ctx);
@@ -77,9 +60,10 @@ export function routeToDeployment(models: ModelRegistry, options: RouteOptions):
           return result;
         } catch (err) {
           const error = toGatewayError(err);
-          const skipped = error instanceof CircuitOpenError;
+          const skipped = error instanceof CircuitOpenError || error instanceof DeploymentPausedError;
           failures.push({ deployment: deployment.id, error, skipped });
           planned = false;
+          if (skipped) ctx.record.deployment = previous;
           if (ctx.signal.aborted || error.code === 'client_closed') throw error;
           if (skipped) continue;
           const action = fallbackAction(settings.fallbackOn, error);
