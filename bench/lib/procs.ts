@@ -1,7 +1,7 @@
 // Process plumbing for the bench: start pinned children, wait for their ports, read CPU and
 // memory from /proc, measure what other processes on a shared box are using, stop by PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
 export const HZ = 100; // USER_HZ on Linux
@@ -48,10 +48,12 @@ export function start(
   logFile: string,
 ): Started {
   const [c, a] = pinned(cpu, cmd, args);
-  const out = createWriteStream(logFile);
-  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
+  // The child writes its log straight to the file, as a service writes to its log file or to a
+  // container runtime's fast pipe: relaying it through this process (pinned on the busy
+  // load-generator core) filled the pipe and made every log write of the gateway under test wait.
+  const fd = openSync(logFile, 'a');
+  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const s: Started = { name, child, pid: child.pid!, exited };
   started.push(s);

@@ -1,4 +1,13 @@
-import { closeSync, fdatasync, fdatasyncSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  close as closeFd,
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  openSync,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BudgetCharge } from '../budgets/types.js';
@@ -157,11 +166,21 @@ export class Spool {
     return new Segment(join(this.slotDir, name));
   }
 
+  /**
+   * Closes a full or idle segment without blocking the event loop: its records are already in
+   * the OS (safe from a process crash); the fdatasync that makes them safe from a power cut runs
+   * in the background before the descriptor closes. A synchronous fsync here stalled the loop for
+   * seconds when the disk was busy.
+   */
   private seal(segment: Segment): void {
     if (this.active === segment) this.active = null;
-    segment.close(this.options.fsync !== 'off');
-    if (segment.pending === 0) removeFile(segment.path);
-    else this.sealed.add(segment);
+    if (segment.pending === 0) {
+      segment.close(false);
+      removeFile(segment.path);
+      return;
+    }
+    segment.closeInBackground(this.options.fsync !== 'off');
+    this.sealed.add(segment);
   }
 
   private doneWith(segment: Segment): void {
@@ -221,6 +240,16 @@ class Segment {
     if (this.fd === null) return;
     this.dirty = false;
     fdatasync(this.fd, () => undefined);
+  }
+
+  /** As `close`, the sync (when asked) on the thread pool; the descriptor closes after it. */
+  closeInBackground(sync: boolean): void {
+    const fd = this.fd;
+    if (fd === null) return;
+    this.fd = null;
+    const release = (): void => closeFd(fd, () => undefined);
+    if (sync && this.dirty) fdatasync(fd, release);
+    else release();
   }
 
   close(sync: boolean): void {
