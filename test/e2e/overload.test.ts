@@ -185,7 +185,7 @@ describe('overload: at most 4 calls in flight', () => {
       JSON.stringify({ model: 'chat', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
     );
     assert.equal(messages.status, 503);
-    assert.deepEqual((messages.body as { type: string; error: { type: string } }).error.type, 'api_error');
+    assert.deepEqual((messages.body as { type: string; error: { type: string } }).error.type, 'overloaded_error');
     assert.equal((messages.body as { type: string }).type, 'error', "Anthropic's error body on /v1/messages");
     assert.equal(messages.headers['retry-after-ms'] !== undefined, true);
     // Unauthenticated or unknown: still refused on the head, before anything else is looked at.

@@ -33,7 +33,7 @@ describe('Anthropic error types', () => {
       assert.equal(body.type, 'error');
       assert.equal(body.request_id, 'req_1');
       assert.equal(body.error.message, `a ${code}`);
-      assert.equal(body.error.type, errorTypeForStatus(error.status));
+      assert.equal(body.error.type, code === 'overloaded' ? 'overloaded_error' : errorTypeForStatus(error.status));
     }
     assert.equal(toAnthropicError(new GatewayError('model_not_found', 'x')).error.type, 'not_found_error');
   });

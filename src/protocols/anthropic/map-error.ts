@@ -57,7 +57,9 @@ export function statusForErrorType(type: string | undefined): number {
 
 /**
  * A GatewayError as Anthropic's error body (its HTTP status is the error's own), for the
- * `/v1/messages` route: JSON bodies and the in-band `error` event alike.
+ * `/v1/messages` route: JSON bodies and the in-band `error` event alike. The type follows the
+ * status, except that the gateway shedding load (503 `overloaded`) says so as Anthropic does,
+ * `overloaded_error` (its SDKs retry a 503 either way).
  *
  * @example toAnthropicError(new GatewayError('model_not_found', 'no such model'), 'req_1')
  *   // → { type: 'error', error: { type: 'not_found_error', message: 'no such model' }, request_id: 'req_1' }
@@ -65,7 +67,10 @@ export function statusForErrorType(type: string | undefined): number {
 export function toAnthropicError(error: GatewayError, requestId: string | null = null): AnthropicErrorBody {
   return {
     type: 'error',
-    error: { type: errorTypeForStatus(error.status), message: error.message },
+    error: {
+      type: error.code === 'overloaded' ? 'overloaded_error' : errorTypeForStatus(error.status),
+      message: error.message,
+    },
     request_id: requestId,
   };
 }
