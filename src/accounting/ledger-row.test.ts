@@ -7,7 +7,7 @@ import {
   pushRequestsValues,
   toRequestsInsert,
 } from './ledger-row.js';
-import { sampleRow } from './ledger-test-kit.js';
+import { sampleRow } from '../../test/kits/ledger-test-kit.js';
 
 void describe('ledger row mapping', () => {
   void it('binds LEDGER_COLUMNS values per row (the statement chunking relies on it)', () => {

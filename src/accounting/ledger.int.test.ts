@@ -1,6 +1,6 @@
 import { withPostgresSchema } from '../../test/helpers/postgres.js';
 import { openDatabase } from '../storage/database.js';
-import { ledgerContract } from './ledger-contract.js';
+import { ledgerContract } from '../../test/kits/ledger-contract.js';
 
 ledgerContract('PostgreSQL', (t, fn) =>
   withPostgresSchema(t, async ({ url, schema }) => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../storage/database.js';
-import { ledgerContract } from './ledger-contract.js';
+import { ledgerContract } from '../../test/kits/ledger-contract.js';
 
 ledgerContract('SQLite in memory', async (_t, fn) => {
   const database = await openDatabase({ url: 'sqlite::memory:' });

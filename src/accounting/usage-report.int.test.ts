@@ -1,6 +1,6 @@
 import { withPostgresSchema } from '../../test/helpers/postgres.js';
 import { openDatabase } from '../storage/database.js';
-import { usageReportContract } from './usage-report-contract.js';
+import { usageReportContract } from '../../test/kits/usage-report-contract.js';
 
 usageReportContract('PostgreSQL', (t, fn) =>
   withPostgresSchema(t, async ({ url, schema }) => {

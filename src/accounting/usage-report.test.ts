@@ -8,7 +8,7 @@ import {
   usageReportCsv,
   usageReportTable,
 } from './usage-report-format.js';
-import { usageReportContract } from './usage-report-contract.js';
+import { usageReportContract } from '../../test/kits/usage-report-contract.js';
 import type { UsageReport } from './usage-report.js';
 
 usageReportContract('SQLite', async (_t, fn) => {

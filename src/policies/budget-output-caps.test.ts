@@ -8,7 +8,7 @@ import type { BudgetInput } from '../accounting/budgets/types.js';
 import { PriceBook } from '../accounting/prices/price-book.js';
 import type { GatewayCall, GatewayResult } from '../core/pipeline.js';
 import type { ChatRequest } from '../core/types.js';
-import { mockTestContext } from '../providers/mock/mock-test-kit.js';
+import { mockTestContext } from '../../test/kits/mock-test-kit.js';
 import { ModelRegistry } from '../router/model-registry.js';
 import { loadEncoding } from '../accounting/tokens.js';
 import { budgetPolicy } from './budget.js';

@@ -8,7 +8,7 @@ import { FakeClock } from '../core/clock.js';
 import type { GatewayCall } from '../core/pipeline.js';
 import type { ChatRequest, Deployment } from '../core/types.js';
 import { createProvider } from '../providers/create-provider.js';
-import { mockTestContext } from '../providers/mock/mock-test-kit.js';
+import { mockTestContext } from '../../test/kits/mock-test-kit.js';
 import type { Provider } from '../providers/types.js';
 import { invokeProvider } from './invoke-provider.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
 import { openRedisTestSpace, withRedis } from '../../test/helpers/redis.js';
-import { budgetStoreContract } from '../accounting/budgets/budget-store-contract.js';
+import { budgetStoreContract } from '../../test/kits/budget-store-contract.js';
 import { toBudget } from '../accounting/budgets/budget-spec.js';
 import type { BudgetStore } from '../accounting/budgets/types.js';
 import { chargeFor } from '../accounting/budgets/windows.js';

@@ -1,5 +1,5 @@
 import { describe } from 'node:test';
-import { budgetStoreContract } from './budget-store-contract.js';
+import { budgetStoreContract } from '../../../test/kits/budget-store-contract.js';
 import { createMemoryBudgetStore } from './memory-budget-store.js';
 
 void describe('memory budget store', () => {

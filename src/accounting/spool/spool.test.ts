@@ -9,7 +9,7 @@ import { createMemoryBudgetStore } from '../budgets/memory-budget-store.js';
 import type { Budget, BudgetCharge } from '../budgets/types.js';
 import { chargeFor } from '../budgets/windows.js';
 import { toRequestsInsert } from '../ledger-row.js';
-import { sampleRow } from '../ledger-test-kit.js';
+import { sampleRow } from '../../../test/kits/ledger-test-kit.js';
 import { encodeRecord, encodeRowRecord, readSegment } from './spool-records.js';
 import { recoverSpool } from './spool-recovery.js';
 import { Spool, type SpoolOptions } from './spool.js';

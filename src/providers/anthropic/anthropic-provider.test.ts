@@ -13,7 +13,7 @@ import {
 import { providerSchema, type AnthropicProviderConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest } from '../../core/types.js';
-import { mockTestContext } from '../mock/mock-test-kit.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import type { Provider } from '../types.js';
 import { createAnthropicProvider } from './anthropic-provider.js';
 

@@ -7,7 +7,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest } from '../../core/types.js';
 import { countsAsBreakerFailure } from '../../policies/breaker.js';
 import { createAnthropicProvider } from '../anthropic/anthropic-provider.js';
-import { mockTestContext } from '../mock/mock-test-kit.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import { createOpenAIProvider } from '../openai/openai-provider.js';
 import type { Provider } from '../types.js';
 

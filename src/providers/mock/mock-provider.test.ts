@@ -5,7 +5,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest } from '../../core/types.js';
 import { generateChatReply, toChatResponse } from './mock-engine.js';
 import { createMockProvider } from './mock-provider.js';
-import { mockTestContext } from './mock-test-kit.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import { loadChatTokenCounter, loadEmbeddingTokenCounter } from './mock-tokens.js';
 
 const config = (scenario: MockScenarioInput = {}): MockProviderConfig =>

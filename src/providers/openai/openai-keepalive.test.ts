@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { configSchema, type OpenAIProviderConfig } from '../../config/schema.js';
-import { mockTestContext } from '../mock/mock-test-kit.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import { createOpenAIProvider } from './openai-provider.js';
 
 /**

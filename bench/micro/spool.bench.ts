@@ -1,12 +1,12 @@
 // What the crash spool adds to each call: one JSON line appended with a synchronous write.
 // Not a test: run it and read the numbers.
-//   node --import tsx src/accounting/spool/spool.bench.ts [rows=50000]
+//   node --import tsx bench/micro/spool.bench.ts [rows=50000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { sampleRow } from '../ledger-test-kit.js';
-import { Spool, type FsyncPolicy } from './spool.js';
+import { sampleRow } from '../../test/kits/ledger-test-kit.js';
+import { Spool, type FsyncPolicy } from '../../src/accounting/spool/spool.js';
 
 const n = Number(process.argv[2] ?? 50_000);
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-spool-bench-'));

@@ -1,6 +1,6 @@
-import { FakeClock } from '../../core/clock.js';
-import type { CallContext } from '../../core/context.js';
-import { fakeContext } from '../../resilience/resilience-test-kit.js';
+import { FakeClock } from '../../src/core/clock.js';
+import type { CallContext } from '../../src/core/context.js';
+import { fakeContext } from './resilience-test-kit.js';
 
 /** A CallContext for the mock's tests: `fakeContext` (a FakeClock, an abort handle) with the given request headers. */
 export function mockTestContext(headers: Record<string, string> = {}): {

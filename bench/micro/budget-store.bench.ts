@@ -1,17 +1,17 @@
 // Per-request overhead of budget enforcement: reserve + settle on three budgets (tenant, feature,
 // key), memory and Redis stores. Not a test: run it and read the numbers.
-//   node --import tsx src/accounting/budgets/budget-store.bench.ts [calls=5000]
+//   node --import tsx bench/micro/budget-store.bench.ts [calls=5000]
 // Redis: TOLLGATE_BENCH_REDIS_URL (default redis://127.0.0.1:6379), under a throwaway prefix that
 // is deleted afterwards; skipped with a note when unreachable.
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { systemClock } from '../../core/clock.js';
-import { connectRedis } from '../../storage/redis.js';
-import { createRedisBudgetStore } from '../../storage/redis-budget-store.js';
-import { BudgetRegistry } from './budget-registry.js';
-import { BudgetService } from './budget-service.js';
-import { createMemoryBudgetStore } from './memory-budget-store.js';
-import type { BudgetInput, BudgetStore } from './types.js';
+import { systemClock } from '../../src/core/clock.js';
+import { connectRedis } from '../../src/storage/redis.js';
+import { createRedisBudgetStore } from '../../src/storage/redis-budget-store.js';
+import { BudgetRegistry } from '../../src/accounting/budgets/budget-registry.js';
+import { BudgetService } from '../../src/accounting/budgets/budget-service.js';
+import { createMemoryBudgetStore } from '../../src/accounting/budgets/memory-budget-store.js';
+import type { BudgetInput, BudgetStore } from '../../src/accounting/budgets/types.js';
 
 const calls = Number(process.argv[2] ?? 5_000);
 const log = pino({ level: 'silent' });

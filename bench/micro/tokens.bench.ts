@@ -1,12 +1,12 @@
 // Tokenizer cost per request, normal and hostile. Not a test: run it and read the numbers.
-//   node --expose-gc --import tsx src/accounting/tokens.bench.ts
+//   node --expose-gc --import tsx bench/micro/tokens.bench.ts
 // Reports, per input, how long one request's pre-flight count blocks the event loop (30 runs:
 // median and p95 wall time, p95 CPU time) with the default 3 ms work budget, and one unbounded
 // count for comparison. Random inputs defeat the merge cache, as an attacker's would. Wall times
 // include preemption by other processes: read them with the machine's load average.
 import { readFileSync } from 'node:fs';
 import { clearMergeCache } from 'gpt-tokenizer/encoding/o200k_base';
-import { countChatPrompt, countText, WorkBudget } from './tokens.js';
+import { countChatPrompt, countText, WorkBudget } from '../../src/accounting/tokens.js';
 
 let seed = 7;
 const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff;

@@ -2,10 +2,10 @@
 // and ledger.int.test.ts (PostgreSQL); test-only, nothing in the gateway imports this file.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { FakeClock } from '../core/clock.js';
-import type { Database } from '../storage/database.js';
-import { createLedger, type LedgerOptions } from './ledger.js';
-import type { LedgerRow } from './ledger-row.js';
+import { FakeClock } from '../../src/core/clock.js';
+import type { Database } from '../../src/storage/database.js';
+import { createLedger, type LedgerOptions } from '../../src/accounting/ledger.js';
+import type { LedgerRow } from '../../src/accounting/ledger-row.js';
 import * as kit from './ledger-test-kit.js';
 
 /** Opens a fresh, migrated, empty database for `fn` and disposes of it afterwards. */

@@ -1,9 +1,9 @@
 // Cost of the request depth/size check (core/request-limits.ts). Not a test: run it and read the numbers.
-//   node --import tsx src/core/request-limits.bench.ts
+//   node --import tsx bench/micro/request-limits.bench.ts
 // A typical 2 KB chat body (a system prompt, a few turns, one tool) and a 256 KB one (a long
 // conversation with tools and a JSON schema), each checked many times; the median of 15 rounds,
 // in µs per body. JSON.parse of the same body is shown for scale.
-import { checkRequestLimits } from './request-limits.js';
+import { checkRequestLimits } from '../../src/core/request-limits.js';
 
 const words = 'the quick brown fox jumps over the lazy dog and keeps running through the field '.repeat(4);
 const tool = {

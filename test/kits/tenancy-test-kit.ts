@@ -1,10 +1,10 @@
 // Test helpers for the tenancy tests; nothing in the gateway imports this file.
 import pino from 'pino';
-import { FakeClock } from '../core/clock.js';
-import type { Database } from '../storage/database.js';
-import { Authenticator, type AuthMode } from './authenticator.js';
-import { KeyCache } from './key-cache.js';
-import { createKeyStore, type KeyStore } from './key-store.js';
+import { FakeClock } from '../../src/core/clock.js';
+import type { Database } from '../../src/storage/database.js';
+import { Authenticator, type AuthMode } from '../../src/tenancy/authenticator.js';
+import { KeyCache } from '../../src/tenancy/key-cache.js';
+import { createKeyStore, type KeyStore } from '../../src/tenancy/key-store.js';
 
 export const silentLog = pino({ level: 'silent' });
 

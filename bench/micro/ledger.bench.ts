@@ -1,5 +1,5 @@
 // Ledger write throughput, SQLite file and PostgreSQL. Not a test: run it and read the numbers.
-//   node --import tsx src/accounting/ledger.bench.ts [rows=50000] [batchSize=200]
+//   node --import tsx bench/micro/ledger.bench.ts [rows=50000] [batchSize=200]
 // PostgreSQL: TOLLGATE_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), in a
 // throwaway schema that is dropped afterwards; skipped with a note when unreachable.
 import { randomBytes } from 'node:crypto';
@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { openDatabase, type Database } from '../storage/database.js';
-import { createLedger } from './ledger.js';
-import { sampleRow } from './ledger-test-kit.js';
+import { openDatabase, type Database } from '../../src/storage/database.js';
+import { createLedger } from '../../src/accounting/ledger.js';
+import { sampleRow } from '../../test/kits/ledger-test-kit.js';
 
 const rows = Number(process.argv[2] ?? 50_000);
 const batchSize = Number(process.argv[3] ?? 200);

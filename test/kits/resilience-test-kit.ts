@@ -1,13 +1,13 @@
 import pino from 'pino';
-import { configSchema, type ConfigInput } from '../config/schema.js';
-import { FakeClock } from '../core/clock.js';
-import { ANONYMOUS, newCallRecord, type CallContext } from '../core/context.js';
-import type { GatewayCall, GatewayResult, Handler } from '../core/pipeline.js';
-import type { ChatChunk, Deployment } from '../core/types.js';
-import { createRandom } from '../providers/mock/mock-random.js';
-import { ModelRegistry } from '../router/model-registry.js';
-import { deploymentChain } from '../router/deployment-chain.js';
-import { DeploymentStates } from './deployment-state.js';
+import { configSchema, type ConfigInput } from '../../src/config/schema.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { ANONYMOUS, newCallRecord, type CallContext } from '../../src/core/context.js';
+import type { GatewayCall, GatewayResult, Handler } from '../../src/core/pipeline.js';
+import type { ChatChunk, Deployment } from '../../src/core/types.js';
+import { createRandom } from '../../src/providers/mock/mock-random.js';
+import { ModelRegistry } from '../../src/router/model-registry.js';
+import { deploymentChain } from '../../src/router/deployment-chain.js';
+import { DeploymentStates } from '../../src/resilience/deployment-state.js';
 
 /**
  * Helpers for the resilience unit tests: a FakeClock context, runtime states built from a small

@@ -1,11 +1,11 @@
 // What the access log costs each call: one line built and handed to the process logger's
 // destination (here /dev/null, through the same buffered destination as production). CPU counts
 // every thread of the process (the destination writes from libuv's pool). Not a test.
-//   node --import tsx src/observability/access-log.bench.ts [lines=200000]
-import { accessLog } from './access-log.js';
-import type { CallSummary } from './call-summary.js';
-import { bufferedDestination, createLogger } from './logger.js';
-import type { CallContext } from '../core/context.js';
+//   node --import tsx bench/micro/access-log.bench.ts [lines=200000]
+import { accessLog } from '../../src/observability/access-log.js';
+import type { CallSummary } from '../../src/observability/call-summary.js';
+import { bufferedDestination, createLogger } from '../../src/observability/logger.js';
+import type { CallContext } from '../../src/core/context.js';
 
 const n = Number(process.argv[2] ?? 200_000);
 const summary: CallSummary = {

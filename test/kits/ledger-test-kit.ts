@@ -1,9 +1,9 @@
 // Helpers for the ledger contract suite (test-only; nothing in the gateway imports this file).
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
-import type { Database } from '../storage/database.js';
-import { fromRequestsRow, type LedgerRow, type StoredLedgerRow } from './ledger-row.js';
-import { ledgerWriter, type LedgerWriter } from './ledger-write.js';
+import type { Database } from '../../src/storage/database.js';
+import { fromRequestsRow, type LedgerRow, type StoredLedgerRow } from '../../src/accounting/ledger-row.js';
+import { ledgerWriter, type LedgerWriter } from '../../src/accounting/ledger-write.js';
 
 /** A plausible row; `i` makes it unique and orders it. */
 export function sampleRow(i: number, overrides: Partial<LedgerRow> = {}): LedgerRow {

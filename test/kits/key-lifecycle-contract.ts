@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { sql } from 'kysely';
-import { GatewayError } from '../core/errors.js';
-import type { Database } from '../storage/database.js';
-import { createKeyStore } from './key-store.js';
+import { GatewayError } from '../../src/core/errors.js';
+import type { Database } from '../../src/storage/database.js';
+import { createKeyStore } from '../../src/tenancy/key-store.js';
 import { authRig, bearer, type AuthRig } from './tenancy-test-kit.js';
-import { TenancyError } from './types.js';
+import { TenancyError } from '../../src/tenancy/types.js';
 
 export type WithDatabase = (t: TestContext, fn: (database: Database) => Promise<void>) => Promise<void>;
 

@@ -1,18 +1,18 @@
 // Gateway throughput with and without budgets: req/s and p99 through the real HTTP server (a
 // closed loop of undici clients), mock upstream in-process (no latency), one budget on every call
 // with the ledger on. Not a test.
-//   node --import tsx src/accounting/budgets/budget-gateway.bench.ts [seconds=8] [connections=32]
+//   node --import tsx bench/micro/budget-gateway.bench.ts [seconds=8] [connections=32]
 // Redis: TOLLGATE_BENCH_REDIS_URL (default redis://127.0.0.1:6379) under a throwaway prefix.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import type { ConfigInput } from '../../config/schema.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { createGateway } from '../../gateway.js';
-import { createHttpServer } from '../../server/app.js';
+import { createGateway } from '../../src/gateway.js';
+import { createHttpServer } from '../../src/server/app.js';
 
 const seconds = Number(process.argv[2] ?? 8);
 const connections = Number(process.argv[3] ?? 32);
