@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Files read at run time by path (`new URL('./x.json', import.meta.url)`), which tsc does not copy. */
-const ASSETS = ['accounting/prices/prices.json'];
+const ASSETS = ['pricing/prices.json'];
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { systemClock } from '../../src/core/clock.js';
 import { connectRedis } from '../../src/storage/redis.js';
-import { createRedisBudgetStore } from '../../src/storage/redis-budget-store.js';
-import { BudgetRegistry } from '../../src/accounting/budgets/budget-registry.js';
-import { BudgetService } from '../../src/accounting/budgets/budget-service.js';
-import { createMemoryBudgetStore } from '../../src/accounting/budgets/memory-budget-store.js';
-import type { BudgetInput, BudgetStore } from '../../src/accounting/budgets/types.js';
+import { createRedisBudgetStore } from '../../src/budgets/redis-budget-store.js';
+import { BudgetRegistry } from '../../src/budgets/budget-registry.js';
+import { BudgetService } from '../../src/budgets/budget-service.js';
+import { createMemoryBudgetStore } from '../../src/budgets/memory-budget-store.js';
+import type { BudgetInput, BudgetStore } from '../../src/budgets/types.js';
 
 const calls = Number(process.argv[2] ?? 5_000);
 const log = pino({ level: 'silent' });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { openDatabase, type Database } from '../../src/storage/database.js';
-import { createLedger } from '../../src/accounting/ledger.js';
+import { createLedger } from '../../src/ledger/ledger.js';
 import { sampleRow } from '../../test/kits/ledger-test-kit.js';
 
 const rows = Number(process.argv[2] ?? 50_000);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { sampleRow } from '../../test/kits/ledger-test-kit.js';
-import { Spool, type FsyncPolicy } from '../../src/accounting/spool/spool.js';
+import { Spool, type FsyncPolicy } from '../../src/ledger/spool/spool.js';
 
 const n = Number(process.argv[2] ?? 50_000);
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-spool-bench-'));

@@ -6,7 +6,7 @@
 // include preemption by other processes: read them with the machine's load average.
 import { readFileSync } from 'node:fs';
 import { clearMergeCache } from 'gpt-tokenizer/encoding/o200k_base';
-import { countChatPrompt, countText, WorkBudget } from '../../src/accounting/tokens.js';
+import { countChatPrompt, countText, WorkBudget } from '../../src/tokens/tokens.js';
 
 let seed = 7;
 const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { budgetsConfigSchema } from '../accounting/budgets/budget-config.js';
-import { findCostIssues } from '../accounting/prices/check-pricing.js';
-import { deploymentPricingFields, pricesConfigSchema } from '../accounting/prices/price-schema.js';
+import { budgetsConfigSchema } from '../budgets/budget-config.js';
+import { findCostIssues } from '../pricing/check-pricing.js';
+import { deploymentPricingFields, pricesConfigSchema } from '../pricing/schema.js';
 import { DEFAULT_REQUEST_LIMITS } from '../core/request-limits.js';
 import { findWorkerIssues, MAX_WORKERS } from './check-workers.js';
 import { Secret } from './secret.js';

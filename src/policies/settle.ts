@@ -4,7 +4,7 @@ import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeli
 import type { ChatChunk } from '../core/types.js';
 import { summarize, type CallObserver } from '../observability/call-summary.js';
 import { isPreamble } from '../core/chunks.js';
-import { estimateMissingUsage } from '../accounting/estimate-usage.js';
+import { estimateMissingUsage } from '../tokens/estimate-usage.js';
 
 export interface SettleOptions {
   /** Prices the finished call (sets `record.costMicros` and `record.priceVersion`) before the observers see it. */

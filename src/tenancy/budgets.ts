@@ -5,7 +5,7 @@ import {
   type BudgetRepository,
   type BudgetScope,
   type BudgetWindow,
-} from '../accounting/budgets/index.js';
+} from '../budgets/index.js';
 import { TenancyError } from './types.js';
 
 export interface BudgetSpec {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it, type TestContext } from 'node:test';
-import { toBudget } from '../../src/accounting/budgets/budget-spec.js';
-import type { Budget, BudgetAction, BudgetCharge, BudgetStore } from '../../src/accounting/budgets/types.js';
-import { chargeFor } from '../../src/accounting/budgets/windows.js';
+import { toBudget } from '../../src/budgets/budget-spec.js';
+import type { Budget, BudgetAction, BudgetCharge, BudgetStore } from '../../src/budgets/types.js';
+import { chargeFor } from '../../src/budgets/windows.js';
 
 /**
  * The behaviour every `BudgetStore` must have: run by the memory store's unit test and the Redis

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { FakeClock } from '../../src/core/clock.js';
 import type { Database } from '../../src/storage/database.js';
-import { createLedger, type LedgerOptions } from '../../src/accounting/ledger.js';
-import type { LedgerRow } from '../../src/accounting/ledger-row.js';
+import { createLedger, type LedgerOptions } from '../../src/ledger/ledger.js';
+import type { LedgerRow } from '../../src/ledger/ledger-row.js';
 import * as kit from './ledger-test-kit.js';
 
 /** Opens a fresh, migrated, empty database for `fn` and disposes of it afterwards. */

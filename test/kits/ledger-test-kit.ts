@@ -2,8 +2,8 @@
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import type { Database } from '../../src/storage/database.js';
-import { fromRequestsRow, type LedgerRow, type StoredLedgerRow } from '../../src/accounting/ledger-row.js';
-import { ledgerWriter, type LedgerWriter } from '../../src/accounting/ledger-write.js';
+import { fromRequestsRow, type LedgerRow, type StoredLedgerRow } from '../../src/ledger/ledger-row.js';
+import { ledgerWriter, type LedgerWriter } from '../../src/ledger/ledger-write.js';
 
 /** A plausible row; `i` makes it unique and orders it. */
 export function sampleRow(i: number, overrides: Partial<LedgerRow> = {}): LedgerRow {

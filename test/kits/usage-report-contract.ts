@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import type { Database } from '../../src/storage/database.js';
-import { createLedger } from '../../src/accounting/ledger.js';
-import type { LedgerRow } from '../../src/accounting/ledger-row.js';
+import { createLedger } from '../../src/ledger/ledger.js';
+import type { LedgerRow } from '../../src/ledger/ledger-row.js';
 import { silentLog } from './ledger-test-kit.js';
-import { parseUsageParams, usageReportCsv, usageReportJson } from '../../src/accounting/usage-report-format.js';
-import { usageReport, type UsageMetrics } from '../../src/accounting/usage-report.js';
+import { parseUsageParams, usageReportCsv, usageReportJson } from '../../src/usage/usage-report-format.js';
+import { usageReport, type UsageMetrics } from '../../src/usage/usage-report.js';
 
 export type WithDatabase = (t: TestContext, fn: (database: Database) => Promise<void>) => Promise<void>;
 

@@ -1,4 +1,4 @@
-import { messageText } from '../../accounting/tokens.js';
+import { messageText } from '../../tokens/tokens.js';
 import type { ChatMessage } from '../../core/types.js';
 
 export { messageText };

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseUsageParams, usageReportCsv, usageReportJson } from '../../accounting/usage-report-format.js';
-import { usageReport, type UsageQuery } from '../../accounting/usage-report.js';
+import { parseUsageParams, usageReportCsv, usageReportJson } from '../../usage/usage-report-format.js';
+import { usageReport, type UsageQuery } from '../../usage/usage-report.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import { singleValued } from './query-params.js';

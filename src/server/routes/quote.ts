@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { quoteCall } from '../../accounting/quote.js';
+import { quoteCall } from '../../budgets/quote.js';
 import { ANONYMOUS, type Principal } from '../../core/context.js';
 import { parseChatRequest, parseEmbeddingRequest } from '../../core/validate-request.js';
 import type { Gateway } from '../../gateway.js';

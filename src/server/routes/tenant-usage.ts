@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parseUsageParams } from '../../accounting/usage-report-format.js';
+import { parseUsageParams } from '../../usage/usage-report-format.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import { principalFor } from '../edge-auth.js';
