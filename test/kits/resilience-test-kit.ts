@@ -4,7 +4,7 @@ import { FakeClock } from '../../src/core/clock.js';
 import { ANONYMOUS, newCallRecord, type CallContext } from '../../src/core/context.js';
 import type { GatewayCall, GatewayResult, Handler } from '../../src/core/pipeline.js';
 import type { ChatChunk, Deployment } from '../../src/core/types.js';
-import { createRandom } from '../../src/providers/mock/mock-random.js';
+import { createRandom } from '../../src/mock/mock-random.js';
 import { ModelRegistry } from '../../src/router/model-registry.js';
 import { deploymentChain } from '../../src/router/deployment-chain.js';
 import { DeploymentStates } from '../../src/resilience/deployment-state.js';

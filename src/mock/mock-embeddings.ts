@@ -1,4 +1,4 @@
-import type { EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
+import type { EmbeddingRequest, EmbeddingResponse } from '../core/types.js';
 import { createRandom, hashString } from './mock-random.js';
 import { loadEmbeddingTokenCounter } from './mock-tokens.js';
 

@@ -1,9 +1,9 @@
-import { GatewayError } from '../../core/errors.js';
-import { errorTypeForStatus } from '../../protocols/anthropic/map-error.js';
-import { fromAnthropicRequest } from '../../protocols/anthropic/parse-request.js';
-import { toAnthropicMessage } from '../../protocols/anthropic/render-response.js';
-import { createStreamEncoder } from '../../protocols/anthropic/render-stream.js';
-import type { AnthropicErrorBody, AnthropicStreamEvent } from '../../protocols/anthropic/wire.js';
+import { GatewayError } from '../core/errors.js';
+import { errorTypeForStatus } from '../protocols/anthropic/map-error.js';
+import { fromAnthropicRequest } from '../protocols/anthropic/parse-request.js';
+import { toAnthropicMessage } from '../protocols/anthropic/render-response.js';
+import { createStreamEncoder } from '../protocols/anthropic/render-stream.js';
+import type { AnthropicErrorBody, AnthropicStreamEvent } from '../protocols/anthropic/wire.js';
 import type { MockDialect } from './mock-dialect.js';
 import { toChatChunks, toChatResponse, type MockReply } from './mock-engine.js';
 import { injectedErrorBody } from './mock-error-body.js';

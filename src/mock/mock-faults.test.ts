@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mockScenarioSchema, type MockScenarioInput } from '../../config/schema.js';
+import { mockScenarioSchema, type MockScenarioInput } from '../config/schema.js';
 import { createFaultPlanner, MOCK_HEADERS, MockHeaderError } from './mock-faults.js';
 
 const planner = (scenario: MockScenarioInput = {}, seed = 42) =>
@@ -159,7 +159,7 @@ describe('mock faults: seeded draws', () => {
 
 describe('docs/mock.md', () => {
   it('documents every x-mock-* header, and no other', () => {
-    const doc = readFileSync(new URL('../../../docs/mock.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/mock.md', import.meta.url), 'utf8');
     const documented = [...doc.matchAll(/^\| `(x-mock-[a-z-]+)` +\|/gm)].map((m) => m[1]);
     assert.deepEqual([...documented].sort(), [...MOCK_HEADERS].sort());
   });

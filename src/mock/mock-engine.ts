@@ -1,4 +1,4 @@
-import type { ChatChunk, ChatRequest, ChatResponse, FinishReason, ToolCall, Usage } from '../../core/types.js';
+import type { ChatChunk, ChatRequest, ChatResponse, FinishReason, ToolCall, Usage } from '../core/types.js';
 import { createRandom, hashString, randomId } from './mock-random.js';
 import { planText, truncatePlan } from './mock-text.js';
 import { loadChatTokenCounter, messageText } from './mock-tokens.js';

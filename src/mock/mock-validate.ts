@@ -1,4 +1,4 @@
-import type { ChatRequest, EmbeddingRequest } from '../../core/types.js';
+import type { ChatRequest, EmbeddingRequest } from '../core/types.js';
 
 /**
  * The checks the mock makes before answering, with OpenAI's kind of message and `param`. It is

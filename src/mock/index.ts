@@ -1,9 +1,8 @@
 /**
- * The mock LLM: a deterministic OpenAI-compatible upstream with failure injection, as an
- * in-process provider (`type: mock` in config) and as a standalone server (`tollgate mock`).
- * See docs/mock.md.
+ * The mock LLM: a deterministic OpenAI-compatible upstream with failure injection, run as a
+ * standalone server (`tollgate mock`) or in-process by the `type: mock` provider
+ * (providers/mock/mock-provider.ts, built on this engine). See docs/mock.md.
  */
-export { createMockProvider } from './mock-provider.js';
 export { startMockServer, type MockServer, type MockServerOptions } from './mock-server.js';
 export {
   generateChatReply,

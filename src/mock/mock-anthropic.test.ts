@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { parseSseFrames } from '../../../test/helpers/anthropic-fixtures.js';
+import { parseSseFrames } from '../../test/helpers/anthropic-fixtures.js';
 import { startMockServer, type MockServer } from './mock-server.js';
 
 /** The standalone mock's `/v1/messages`, driven by the official Anthropic SDK. */

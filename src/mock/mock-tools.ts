@@ -1,4 +1,4 @@
-import type { ChatRequest, ToolDefinition } from '../../core/types.js';
+import type { ChatRequest, ToolDefinition } from '../core/types.js';
 import type { Random } from './mock-random.js';
 import { VOCABULARY } from './mock-text.js';
 import { messageText } from './mock-tokens.js';

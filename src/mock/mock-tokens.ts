@@ -1,5 +1,5 @@
-import { messageText } from '../../tokens/tokens.js';
-import type { ChatMessage } from '../../core/types.js';
+import { messageText } from '../tokens/tokens.js';
+import type { ChatMessage } from '../core/types.js';
 
 export { messageText };
 

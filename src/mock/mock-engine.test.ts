@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode, encodeChat } from 'gpt-tokenizer/model/gpt-4o';
-import type { ChatRequest, ToolDefinition } from '../../core/types.js';
+import type { ChatRequest, ToolDefinition } from '../core/types.js';
 import { generateChatReply, toChatChunks, toChatResponse } from './mock-engine.js';
 import { VOCABULARY } from './mock-text.js';
 

@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../../core/types.js';
+import type { ChatRequest } from '../core/types.js';
 import { toChatChunks, toChatResponse, type MockReply } from './mock-engine.js';
 import { injectedErrorBody, invalidRequestBody, type OpenAIErrorBody } from './mock-error-body.js';
 import { validateChatRequest, type MockInvalid } from './mock-validate.js';
