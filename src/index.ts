@@ -14,7 +14,7 @@ export { createHttpServer } from './server/app.js';
 export type { HttpServer } from './server/app.js';
 export { loadConfig, ConfigError } from './config/load.js';
 export type { Config, ConfigInput } from './config/schema.js';
-export { Secret } from './config/secret.js';
+export { Secret } from './core/secret.js';
 export { GatewayError, ERRORS } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export { compose } from './core/pipeline.js';

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
-import { ConfigError } from '../config/format-errors.js';
+import { ConfigError } from '../core/config-error.js';
 import type { Clock } from '../core/clock.js';
 import type { CallContext } from '../core/context.js';
 import type { GatewayCall, Policy } from '../core/pipeline.js';
@@ -12,7 +11,10 @@ import type { Database } from '../storage/database.js';
 import { connectRedis } from '../storage/redis.js';
 import { createRedisBudgetStore } from './redis-budget-store.js';
 import { BudgetAlerts, sqlAlertClaim } from '../alerts/budget-alerts.js';
-import { budgetFromConfig } from './budget-config.js';
+import type { ProviderConfig } from '../providers/schema.js';
+import type { AliasConfig } from '../router/schema.js';
+import type { RedisConfig } from '../storage/schema.js';
+import { budgetFromConfig, type BudgetsConfig } from './schema.js';
 import { BudgetRegistry } from './budget-registry.js';
 import { createSqlBudgetRepository } from './budget-repository.js';
 import { BudgetService } from './budget-service.js';
@@ -24,6 +26,7 @@ import type { EstimateOptions } from './cost-estimate.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Spool } from '../ledger/spool/spool.js';
 import { PriceBook, type ModelPrice } from '../pricing/price-book.js';
+import type { PricesConfig } from '../pricing/schema.js';
 import { loadEncoding, warmUpCounting } from '../tokens/tokens.js';
 
 /** Everything cost-related the gateway wires in: prices, pricing of finished calls, budgets and alerts. */
@@ -45,8 +48,17 @@ export interface CostControls {
   close(): Promise<void>;
 }
 
+/** The settings cost controls read: prices, budgets, the Redis they may use, and the deployments to price. */
+export interface CostControlsConfig {
+  prices: PricesConfig;
+  budgets: BudgetsConfig;
+  redis: RedisConfig;
+  models: Readonly<Record<string, AliasConfig>>;
+  providers: Readonly<Record<string, Pick<ProviderConfig, 'type'>>>;
+}
+
 export interface CostControlsOptions {
-  config: Config;
+  config: CostControlsConfig;
   models: ModelRegistry;
   database: Database;
   ledger: Ledger | null;
@@ -151,7 +163,7 @@ export async function createCostControls(options: CostControlsOptions): Promise<
 }
 
 /** Every deployment's price; a ConfigError naming each unpriced model otherwise. */
-function resolvePrices(config: Config, models: ModelRegistry, prices: PriceBook): Map<string, ModelPrice> {
+function resolvePrices(config: CostControlsConfig, models: ModelRegistry, prices: PriceBook): Map<string, ModelPrice> {
   const found = new Map<string, ModelPrice>();
   const missing: { path: string; message: string }[] = [];
   for (const alias of models.list()) {
@@ -179,7 +191,10 @@ function resolvePrices(config: Config, models: ModelRegistry, prices: PriceBook)
   return found;
 }
 
-async function openStore(config: Config, log: Logger): Promise<{ store: BudgetStore; ping?: () => Promise<void> }> {
+async function openStore(
+  config: Pick<CostControlsConfig, 'budgets' | 'redis'>,
+  log: Logger,
+): Promise<{ store: BudgetStore; ping?: () => Promise<void> }> {
   const useRedis = config.budgets.store === 'redis' || (config.budgets.store === 'auto' && config.redis.url);
   if (!useRedis) return { store: createMemoryBudgetStore() };
   if (!config.redis.url)

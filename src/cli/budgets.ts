@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeScope } from '../alerts/budget-alerts.js';
-import { budgetFromConfig } from '../budgets/budget-config.js';
+import { budgetFromConfig } from '../budgets/schema.js';
 import { createSqlBudgetRepository } from '../budgets/budget-repository.js';
 import { formatMicros, parseBudgetSpec, toBudget } from '../budgets/budget-spec.js';
 import { ledgerSpend } from '../budgets/ledger-spend.js';

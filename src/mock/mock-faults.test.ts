@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mockScenarioSchema, type MockScenarioInput } from '../config/schema.js';
+import { mockScenarioSchema, type MockScenarioInput } from './schema.js';
 import { createFaultPlanner, MOCK_HEADERS, MockHeaderError } from './mock-faults.js';
 
 const planner = (scenario: MockScenarioInput = {}, seed = 42) =>

@@ -1,4 +1,4 @@
-import type { MockScenario } from '../config/schema.js';
+import type { MockScenario } from './schema.js';
 import { createRandom, hashString } from './mock-random.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mockScenarioSchema, type MockScenarioInput } from '../config/schema.js';
+import { mockScenarioSchema, type MockScenarioInput } from './schema.js';
 import { systemClock } from '../core/clock.js';
 import type { EmbeddingRequest } from '../core/types.js';
 import { anthropicDialect } from './mock-anthropic.js';

@@ -57,7 +57,7 @@ void describe('PriceBook', () => {
 
 void describe('findCostIssues', () => {
   void it('names unpriced models, bad downgrade targets, budgets without a ledger, redis without a URL', async () => {
-    const { findCostIssues } = await import('./check-pricing.js');
+    const { findCostIssues } = await import('../config/check-costs.js');
     const issues = findCostIssues({
       providers: { up: { type: 'openai' } },
       models: {

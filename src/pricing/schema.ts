@@ -36,6 +36,7 @@ export type ModelPriceInput = z.infer<typeof modelPriceSchema>;
 export const pricesConfigSchema = z
   .record(z.string().min(1), z.record(z.string().min(1), modelPriceSchema))
   .default({});
+export type PricesConfig = z.infer<typeof pricesConfigSchema>;
 
 /** How one deployment is priced, besides the table. At most one of the three. */
 export const deploymentPricingFields = {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { z } from 'zod';
-import { providerSchema } from '../config/schema.js';
+import { providerSchema } from '../providers/schema.js';
 import { FakeClock } from '../core/clock.js';
 import type { GatewayCall } from '../core/pipeline.js';
 import type { ChatRequest, Deployment } from '../core/types.js';

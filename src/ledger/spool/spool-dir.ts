@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { Config } from '../../config/schema.js';
+import type { StorageConfig } from '../../storage/schema.js';
+import type { LedgerConfig } from '../schema.js';
 
 /**
  * Where the crash spool lives (`ledger.spool.dir`; by default beside the SQLite file, or
  * `./data/spool/<database hash>` for PostgreSQL), or null when there is none: off by config, or the ledger itself
  * is in memory (`sqlite::memory:` dies with the process: nothing to replay into).
  */
-export function spoolDirFor(config: Pick<Config, 'ledger' | 'storage'>): string | null {
+export function spoolDirFor(config: {
+  ledger: LedgerConfig;
+  storage: Pick<StorageConfig, 'url' | 'schema'>;
+}): string | null {
   const { ledger, storage } = config;
   if (!ledger.enabled || !ledger.spool.enabled) return null;
   if (ledger.spool.dir) return ledger.spool.dir;

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { AnthropicProviderConfig } from '../../config/schema.js';
+import type { AnthropicProviderConfig } from '../schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/types.js';

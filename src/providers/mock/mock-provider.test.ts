@@ -1,6 +1,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { providerSchema, type MockProviderConfig, type MockScenarioInput } from '../../config/schema.js';
+import type { MockScenarioInput } from '../../mock/schema.js';
+import { providerSchema, type MockProviderConfig } from '../schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest } from '../../core/types.js';
 import { generateChatReply, toChatResponse } from '../../mock/mock-engine.js';

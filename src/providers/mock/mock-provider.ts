@@ -1,4 +1,4 @@
-import type { MockProviderConfig } from '../../config/schema.js';
+import type { MockProviderConfig } from '../schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';

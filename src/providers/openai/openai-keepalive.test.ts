@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { configSchema, type OpenAIProviderConfig } from '../../config/schema.js';
+import { configSchema } from '../../config/schema.js';
+import type { OpenAIProviderConfig } from '../schema.js';
 import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import { createOpenAIProvider } from './openai-provider.js';
 

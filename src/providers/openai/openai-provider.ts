@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { OpenAIProviderConfig } from '../../config/schema.js';
+import type { OpenAIProviderConfig } from '../schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';

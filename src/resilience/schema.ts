@@ -160,3 +160,9 @@ export type BreakerInput = z.infer<typeof breakerSchema>;
 export type DeploymentTimeoutsInput = z.infer<typeof deploymentTimeoutsSchema>;
 export type FallbackOnInput = z.infer<typeof fallbackOnSchema>;
 export type ResilienceConfig = z.infer<typeof resilienceSchema>;
+/** An alias's resilience settings (`models.<name>`, the fields above), with its deployments'. */
+export type AliasResilience = z.infer<z.ZodObject<typeof aliasResilienceFields>> & {
+  readonly deployments: readonly DeploymentResilience[];
+};
+/** A deployment's resilience settings (`models.<name>.deployments[]`). */
+export type DeploymentResilience = z.infer<z.ZodObject<typeof deploymentResilienceFields>>;

@@ -1,5 +1,5 @@
-import { PriceBook } from './price-book.js';
-import type { ModelPriceInput } from './schema.js';
+import { PriceBook } from '../pricing/price-book.js';
+import type { ModelPriceInput } from '../pricing/schema.js';
 
 /** The parts of a validated config the cost checks read. */
 export interface CostCheckInput {

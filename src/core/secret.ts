@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
@@ -37,3 +38,15 @@ export class Secret {
 export function isSecret(value: unknown): value is Secret {
   return value instanceof Secret;
 }
+
+/** A secret: a plain string in the file (discouraged), or a resolved `{env}`/`{file}`/`{vault}` reference. */
+export const secretSchema = z.union(
+  [
+    z.instanceof(Secret),
+    z
+      .string()
+      .min(1)
+      .transform((value) => new Secret(value, 'inline')),
+  ],
+  { error: 'expected a string or a secret reference ({env: NAME}, {file: /path} or {vault: "path#key"})' },
+);
