@@ -9,7 +9,9 @@ import { GatewayError } from './core/errors.js';
 import { compose, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
 import { parseChatRequest, parseEmbeddingRequest } from './core/validate-request.js';
+import { createBudgetAlerts } from './alerts/budget-alerts.js';
 import { createCostControls, type CostControls } from './budgets/cost-controls.js';
+import { spooledHolds } from './budgets/spooled-holds.js';
 import { createLedger, type Ledger } from './ledger/ledger.js';
 import { Spool } from './ledger/spool/spool.js';
 import { spoolDirFor } from './ledger/spool/spool-dir.js';
@@ -19,7 +21,7 @@ import { accessLog } from './observability/access-log.js';
 import { readinessProbe, type ReadinessReport } from './observability/readiness.js';
 import type { CallObserver } from './observability/call-summary.js';
 import { createLogger } from './observability/logger.js';
-import { authenticate } from './policies/authenticate.js';
+import { authenticate } from './tenancy/authenticate-policy.js';
 import { clientUsage } from './policies/client-usage.js';
 import { settle } from './policies/settle.js';
 import { stripTollgateFields } from './policies/strip-tollgate-fields.js';
@@ -130,15 +132,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     Object.entries(config.providers).map(([id, providerConfig]) => [id, createProvider(id, providerConfig, clock)]),
   );
   const models = new ModelRegistry(config.models);
-  const costs = await createCostControls({ config, models, database, ledger, spool, clock, log });
+  const alerts = createBudgetAlerts(config.budgets.alerts, database, { clock, log });
+  const costs = await createCostControls({ config, models, database, ledger, spool, alerts, clock, log });
   if (spool && spool.inherited.length > 0) {
     // A process that crashed left rows and reservations: into the ledger and the store before serving.
     const store = costs.budgets.store;
     try {
       await recoverSpool(spool.inherited, {
         database,
-        store: store.kind === 'redis' ? store : null,
-        budgetOf: (id) => costs.budgets.budget(id),
+        store: store.kind === 'redis' ? spooledHolds(store, (id) => costs.budgets.budget(id)) : null,
         log,
       });
     } catch (err) {

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../storage/database.js';
-import { formatMicros } from '../budgets/budget-spec.js';
-import type { Budget, BudgetScope, BudgetStanding } from '../budgets/types.js';
+import { formatMicros } from '../pricing/money.js';
+import { describeScope } from '../budgets/budget-spec.js';
+import type { AlertsConfig } from '../budgets/schema.js';
+import type { Budget, BudgetScope, BudgetStanding, StandingsObserver } from '../budgets/types.js';
 import { postWebhook, type WebhookOptions } from './webhook.js';
 
 /** The JSON POSTed for one threshold; `text` makes it a valid Slack incoming-webhook message. */
@@ -50,6 +52,28 @@ export function sqlAlertClaim(database: Pick<Database, 'db'>, now: () => number)
   };
 }
 
+/** The usage alerts `budgets.alerts` configures, claimed in SQL so one replica fires each. */
+export function createBudgetAlerts(
+  config: AlertsConfig,
+  database: Pick<Database, 'db'>,
+  { clock, log }: { clock: Clock; log: Logger },
+): BudgetAlerts {
+  return new BudgetAlerts({
+    claim: sqlAlertClaim(database, () => clock.wallNow()),
+    webhook: config.webhookUrl
+      ? {
+          url: config.webhookUrl,
+          headers: config.headers,
+          timeoutMs: config.timeoutMs,
+          maxAttempts: config.maxAttempts,
+          backoffMs: config.backoffMs,
+        }
+      : null,
+    clock,
+    log,
+  });
+}
+
 export interface BudgetAlertsOptions {
   claim: AlertClaim;
   webhook: Omit<WebhookOptions, 'clock' | 'log'> | null;
@@ -64,7 +88,7 @@ export interface BudgetAlertsOptions {
  * (thresholds already seen in this process are skipped in memory). Deliveries run in the
  * background; `close()` waits for them (bounded by their retries).
  */
-export class BudgetAlerts {
+export class BudgetAlerts implements StandingsObserver {
   private readonly seen = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -184,17 +208,4 @@ export function toAlert(
     percent: Number.isFinite(percent) ? Math.floor(percent * 100) / 100 : 100,
     at: new Date(at).toISOString(),
   };
-}
-
-export function describeScope(scope: BudgetScope): string {
-  switch (scope.kind) {
-    case 'global':
-      return 'all traffic';
-    case 'tenant':
-      return `tenant ${scope.tenant}`;
-    case 'feature':
-      return `feature ${scope.feature} of tenant ${scope.tenant}`;
-    case 'key':
-      return `key ${scope.keyId}`;
-  }
 }

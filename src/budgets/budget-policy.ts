@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { describeScope } from '../alerts/budget-alerts.js';
-import { formatMicros } from './budget-spec.js';
+import { describeScope } from './budget-spec.js';
+import { formatMicros } from '../pricing/money.js';
 import type { Admission, BudgetService, Reservation } from './budget-service.js';
 import type { Budget, BudgetStanding } from './types.js';
 import { costMicros } from '../pricing/cost.js';

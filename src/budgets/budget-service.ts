@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
-import type { BudgetAlerts } from '../alerts/budget-alerts.js';
 import type { Spool, SpoolTicket } from '../ledger/spool/spool.js';
 import type { BudgetRegistry, BudgetSubject } from './budget-registry.js';
-import type { Budget, BudgetCharge, BudgetStanding, BudgetStore, ReserveOutcome } from './types.js';
+import type { Budget, BudgetCharge, BudgetStanding, BudgetStore, ReserveOutcome, StandingsObserver } from './types.js';
 import { chargeFor } from './windows.js';
 
 /** A reservation held for one call; settled (or released) exactly once, by request id. */
@@ -37,7 +36,7 @@ export interface BudgetServiceOptions {
   ledgerSpend: (charge: BudgetCharge) => Promise<number>;
   /** Runs before reading the ledger to seed (flushes this process's buffered rows). */
   beforeSeed?: () => Promise<void>;
-  alerts: BudgetAlerts | null;
+  alerts: StandingsObserver | null;
   reservationTtlMs: number;
   clock: Clock;
   log: Logger;

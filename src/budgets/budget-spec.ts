@@ -7,6 +7,7 @@ import {
   type BudgetScope,
   type BudgetWindow,
 } from './types.js';
+import { dollarsToMicros } from '../pricing/money.js';
 
 const WINDOW_WORDS: Record<string, BudgetWindow> = {
   day: 'daily',
@@ -33,31 +34,6 @@ export function parseBudgetSpec(spec: string): { limitMicros: number; window: Bu
   if (!match || !window)
     throw new RangeError(`budget "${spec}" is not <dollars>/<day|month|total>, e.g. 50/month or 2.5/day`);
   return { limitMicros: dollarsToMicros(match[1]!), window };
-}
-
-/**
- * Exact decimal dollars → integer micro-dollars (up to 6 decimals).
- *
- * @example dollarsToMicros('0.15') // → 150_000
- */
-export function dollarsToMicros(dollars: string | number): number {
-  const text = typeof dollars === 'number' ? dollars.toFixed(6) : dollars.trim();
-  const match = /^(\d+)(?:\.(\d{1,6}))?$/.exec(text);
-  if (!match) throw new RangeError(`"${text}" is not a non-negative dollar amount with at most 6 decimals`);
-  const micros = Number(match[1]) * 1_000_000 + Number((match[2] ?? '').padEnd(6, '0'));
-  if (!Number.isSafeInteger(micros)) throw new RangeError(`$${text} is too large`);
-  return micros;
-}
-
-/** Integer micro-dollars → `$12.345678` with trailing zeros trimmed to cents. */
-export function formatMicros(micros: number): string {
-  const sign = micros < 0 ? '-' : '';
-  const abs = Math.abs(micros);
-  const whole = Math.floor(abs / 1_000_000);
-  const fraction = String(abs % 1_000_000)
-    .padStart(6, '0')
-    .replace(/0{1,4}$/, '');
-  return `${sign}$${whole}.${fraction.padEnd(2, '0')}`;
 }
 
 /**
@@ -127,5 +103,19 @@ function checkScope(scope: BudgetScope, fail: (message: string) => never): Budge
       return { kind: 'key', keyId: scope.keyId };
     default:
       return fail(`scope.kind must be global, tenant, feature or key`);
+  }
+}
+
+/** A scope in words, for messages and listings: `tenant acme`, `feature search of tenant acme`. */
+export function describeScope(scope: BudgetScope): string {
+  switch (scope.kind) {
+    case 'global':
+      return 'all traffic';
+    case 'tenant':
+      return `tenant ${scope.tenant}`;
+    case 'feature':
+      return `feature ${scope.feature} of tenant ${scope.tenant}`;
+    case 'key':
+      return `key ${scope.keyId}`;
   }
 }

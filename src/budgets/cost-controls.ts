@@ -10,7 +10,6 @@ import type { ModelRegistry } from '../router/model-registry.js';
 import type { Database } from '../storage/database.js';
 import { connectRedis } from '../storage/redis.js';
 import { createRedisBudgetStore } from './redis-budget-store.js';
-import { BudgetAlerts, sqlAlertClaim } from '../alerts/budget-alerts.js';
 import type { ProviderConfig } from '../providers/schema.js';
 import type { AliasConfig } from '../router/schema.js';
 import type { RedisConfig } from '../storage/schema.js';
@@ -20,7 +19,7 @@ import { createSqlBudgetRepository } from './budget-repository.js';
 import { BudgetService } from './budget-service.js';
 import { ledgerSpend } from './ledger-spend.js';
 import { createMemoryBudgetStore } from './memory-budget-store.js';
-import type { BudgetRepository, BudgetStore } from './types.js';
+import type { BudgetRepository, BudgetStore, StandingsObserver } from './types.js';
 import { usageCostMicros } from '../pricing/cost.js';
 import type { EstimateOptions } from './cost-estimate.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -64,6 +63,8 @@ export interface CostControlsOptions {
   ledger: Ledger | null;
   /** The crash spool: reservations on a store that outlives the process (Redis) are journaled there. */
   spool?: Spool | null;
+  /** Usage alerts (alerts/), told every standing after a reservation or a settle; closed with the cost controls. */
+  alerts: StandingsObserver | null;
   clock: Clock;
   log: Logger;
 }
@@ -75,7 +76,7 @@ export interface CostControlsOptions {
  * reservation policy, the settle observer and usage alerts.
  */
 export async function createCostControls(options: CostControlsOptions): Promise<CostControls> {
-  const { config, models, database, ledger, clock, log } = options;
+  const { config, models, database, ledger, alerts, clock, log } = options;
   const prices = new PriceBook(undefined, config.prices);
   const byDeployment = resolvePrices(config, models, prices);
   // Only the encodings the deployments count with (estimates, quotes, missing usage), so the first request is exact.
@@ -98,21 +99,6 @@ export async function createCostControls(options: CostControlsOptions): Promise<
       configured: config.budgets.limits.map(budgetFromConfig),
       repository,
       refreshIntervalMs: config.budgets.refreshIntervalMs,
-      log,
-    });
-    const alertsConfig = config.budgets.alerts;
-    const alerts = new BudgetAlerts({
-      claim: sqlAlertClaim(database, () => clock.wallNow()),
-      webhook: alertsConfig.webhookUrl
-        ? {
-            url: alertsConfig.webhookUrl,
-            headers: alertsConfig.headers,
-            timeoutMs: alertsConfig.timeoutMs,
-            maxAttempts: alertsConfig.maxAttempts,
-            backoffMs: alertsConfig.backoffMs,
-          }
-        : null,
-      clock,
       log,
     });
     const budgets = new BudgetService({
@@ -151,7 +137,7 @@ export async function createCostControls(options: CostControlsOptions): Promise<
       async close() {
         activeRegistry.close();
         await budgets.drain();
-        await alerts.close();
+        await alerts?.close();
         await store.close();
       },
     };

@@ -1,4 +1,4 @@
-import { formatMicros } from './budget-spec.js';
+import { formatMicros } from '../pricing/money.js';
 import type { Budget, BudgetStanding } from './types.js';
 import type { CostControls } from './cost-controls.js';
 import { estimateAlias, type CostEstimate } from './cost-estimate.js';

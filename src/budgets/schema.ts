@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dollarsToMicros } from './budget-spec.js';
+import { dollarsToMicros } from '../pricing/money.js';
 import { BUDGET_ACTIONS, BUDGET_WINDOWS, DEFAULT_THRESHOLDS, DEFAULT_TENANT, type BudgetInput } from './types.js';
 
 /**

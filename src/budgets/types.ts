@@ -155,3 +155,17 @@ export interface BudgetStore {
   standing(charge: BudgetCharge): Promise<BudgetStanding | null>;
   close(): Promise<void>;
 }
+
+/**
+ * Told every budget standing after a reservation or a settle (usage alerts: alerts/). `refused`:
+ * the budgets that refused the call. Never throws, never blocks the caller.
+ */
+export interface StandingsObserver {
+  observe(
+    budgets: ReadonlyMap<string, Budget>,
+    standings: readonly BudgetStanding[],
+    refused?: ReadonlySet<string>,
+  ): void;
+  /** Resolves once the work it started in the background has finished. */
+  close(): Promise<void>;
+}

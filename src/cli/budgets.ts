@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { describeScope } from '../alerts/budget-alerts.js';
 import { budgetFromConfig } from '../budgets/schema.js';
 import { createSqlBudgetRepository } from '../budgets/budget-repository.js';
-import { formatMicros, parseBudgetSpec, toBudget } from '../budgets/budget-spec.js';
+import { describeScope, parseBudgetSpec, toBudget } from '../budgets/budget-spec.js';
+import { formatMicros } from '../pricing/money.js';
 import { ledgerSpend } from '../budgets/ledger-spend.js';
 import { BUDGET_ACTIONS, DEFAULT_TENANT, type Budget, type BudgetInput } from '../budgets/types.js';
 import { chargeFor } from '../budgets/windows.js';

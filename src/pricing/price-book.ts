@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dollarsToMicros } from '../budgets/budget-spec.js';
+import { dollarsToMicros } from './money.js';
 import { priceTableSchema, type ModelPriceInput, type PriceTable } from './schema.js';
 
 /** A model's prices in integer micro-dollars per million tokens (= pico-dollars per token), and its limits. */

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { BudgetCharge } from '../../budgets/types.js';
 import type { LedgerRow } from '../ledger-row.js';
 
 /**
@@ -16,7 +15,15 @@ export type SpoolRecord =
 /** A budget charge as the spool keeps it: budget id, window key, window start and end (epoch ms; null = never). */
 export type SpooledCharge = readonly [budgetId: string, windowKey: string, start: number, end: number | null];
 
-export const toSpooledCharge = (c: BudgetCharge): SpooledCharge => [
+/** What the spool reads of a budget charge (budgets/ `BudgetCharge`): the counter it touches. */
+export interface HeldCharge {
+  readonly budget: { readonly id: string };
+  readonly windowKey: string;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+}
+
+export const toSpooledCharge = (c: HeldCharge): SpooledCharge => [
   c.budget.id,
   c.windowKey,
   c.windowStart,

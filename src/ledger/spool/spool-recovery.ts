@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../storage/database.js';
-import type { Budget, BudgetCharge, BudgetStore } from '../../budgets/types.js';
 import type { LedgerRow } from '../ledger-row.js';
 import { toRequestsInsert } from '../ledger-row.js';
 import { ledgerWriter } from '../ledger-write.js';
 import { readSegment, type SpooledCharge } from './spool-records.js';
 
+/** Settles or releases the reservations a dead process held, as the spool recorded their charges. */
+export interface HoldStore {
+  settle(id: string, costMicros: number, charges: readonly SpooledCharge[]): Promise<unknown>;
+  release(id: string, charges: readonly SpooledCharge[]): Promise<unknown>;
+}
+
 export interface RecoveryOptions {
   database: Database;
-  /** The budget store when it outlives this process (Redis); null for the memory store, which starts empty. */
-  store: BudgetStore | null;
-  /** A budget definition by id (config or SQL), for reservations to settle or release. */
-  budgetOf: (id: string) => Budget | undefined;
+  /** The budget store when it outlives this process (Redis, through budgets/ `spooledHolds`); null for the memory store, which starts empty. */
+  store: HoldStore | null;
   log: Logger;
 }
 
@@ -74,8 +77,7 @@ export async function recoverSpool(segments: readonly string[], options: Recover
       database,
       open.map(([id]) => id).filter((id) => !rows.has(id)),
     );
-    for (const [id, spooled] of open) {
-      const charges = spooled.map((c) => toCharge(c, options.budgetOf));
+    for (const [id, charges] of open) {
       const cost = rows.has(id) ? (rows.get(id)!.costMicros ?? 0) : costs.get(id);
       if (cost === undefined) {
         await store.release(id, charges);
@@ -119,23 +121,4 @@ async function storedCosts(database: Database, ids: readonly string[]): Promise<
     for (const row of rows) if (row.callId) found.set(row.callId, Number(row.costMicros ?? 0));
   }
   return found;
-}
-
-/** A spooled charge as the store wants it; a budget deleted since is stood in for by its id alone. */
-function toCharge(
-  [budgetId, windowKey, start, end]: SpooledCharge,
-  budgetOf: RecoveryOptions['budgetOf'],
-): BudgetCharge {
-  const budget: Budget = budgetOf(budgetId) ?? {
-    id: budgetId,
-    scope: { kind: 'global' },
-    window: 'total',
-    limitMicros: 0,
-    action: 'hard',
-    downgradeTo: null,
-    thresholds: [],
-    failOpen: false,
-    source: 'sql',
-  };
-  return { budget, windowKey, windowStart: start, windowEnd: end ?? Infinity };
 }

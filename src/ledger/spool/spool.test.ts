@@ -12,6 +12,7 @@ import { toRequestsInsert } from '../ledger-row.js';
 import { sampleRow } from '../../../test/kits/ledger-test-kit.js';
 import { encodeRecord, encodeRowRecord, readSegment } from './spool-records.js';
 import { recoverSpool } from './spool-recovery.js';
+import { spooledHolds } from '../../budgets/spooled-holds.js';
 import { Spool, type SpoolOptions } from './spool.js';
 
 const log = pino({ level: 'silent' });
@@ -162,8 +163,7 @@ void describe('crash spool', () => {
         segments(dead.slotDir).map((f) => join(dead.slotDir, f)),
         {
           database,
-          store,
-          budgetOf: (id) => (id === budget.id ? budget : undefined),
+          store: spooledHolds(store, (id) => (id === budget.id ? budget : undefined)),
           log,
         },
       );
@@ -187,8 +187,7 @@ void describe('crash spool', () => {
         segments(dead.slotDir).map((f) => join(dead.slotDir, f)),
         {
           database,
-          store,
-          budgetOf: () => undefined,
+          store: spooledHolds(store, () => undefined),
           log,
         },
       );

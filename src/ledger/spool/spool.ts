@@ -1,9 +1,8 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { BudgetCharge } from '../../budgets/types.js';
 import type { LedgerRow } from '../ledger-row.js';
-import { encodeRecord, encodeRowRecord, toSpooledCharge } from './spool-records.js';
+import { encodeRecord, encodeRowRecord, toSpooledCharge, type HeldCharge } from './spool-records.js';
 import { abandonedSlots, acquireSlot, type SpoolSlot } from './spool-slots.js';
 
 /**
@@ -81,7 +80,7 @@ export class Spool {
     return this.append(encodeRowRecord(row), true);
   }
 
-  appendHold(id: string, charges: readonly BudgetCharge[]): SpoolTicket {
+  appendHold(id: string, charges: readonly HeldCharge[]): SpoolTicket {
     return this.append(encodeRecord({ k: 'hold', id, charges: charges.map(toSpooledCharge) }), true);
   }
 

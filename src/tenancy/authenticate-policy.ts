@@ -1,5 +1,5 @@
 import type { Policy } from '../core/pipeline.js';
-import { authorizeModel, type Authenticator } from '../tenancy/authenticator.js';
+import { authorizeModel, type Authenticator } from './authenticator.js';
 
 /**
  * Establishes who is calling and whether they may use the model they asked for. At the HTTP edge
