@@ -3,11 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { sql } from 'kysely';
-import { GatewayError } from '../../src/core/errors.js';
+import { GatewayError, type ErrorCode } from '../../src/core/errors.js';
 import type { Database } from '../../src/storage/database.js';
 import { createKeyStore } from '../../src/tenancy/key-store.js';
 import { authRig, bearer, type AuthRig } from './tenancy-test-kit.js';
-import { TenancyError } from '../../src/tenancy/types.js';
 
 export type WithDatabase = (t: TestContext, fn: (database: Database) => Promise<void>) => Promise<void>;
 
@@ -23,9 +22,9 @@ async function status(rig: AuthRig, secret: string): Promise<string> {
   }
 }
 
-const kind = (expected: TenancyError['kind']) => (err: unknown) => {
-  assert.ok(err instanceof TenancyError, String(err));
-  assert.equal(err.kind, expected);
+const code = (expected: ErrorCode) => (err: unknown) => {
+  assert.ok(err instanceof GatewayError, String(err));
+  assert.equal(err.code, expected);
   return true;
 };
 
@@ -38,8 +37,8 @@ export function keyLifecycleContract(backend: string, withDatabase: WithDatabase
         try {
           const { store, cache, clock } = rig;
           await store.createTenant({ id: 'acme', name: 'Acme Inc' });
-          await assert.rejects(store.createTenant({ id: 'acme' }), kind('conflict'));
-          await assert.rejects(store.createKey({ tenant: 'nobody' }), kind('not_found'));
+          await assert.rejects(store.createTenant({ id: 'acme' }), code('conflict'));
+          await assert.rejects(store.createKey({ tenant: 'nobody' }), code('not_found'));
 
           // create → use
           const { key, secret } = await store.createKey({ tenant: 'acme', name: 'api', allowedModels: ['fast'] });
@@ -70,7 +69,7 @@ export function keyLifecycleContract(backend: string, withDatabase: WithDatabase
           assert.deepEqual(await store.revokeKey(key.id), revoked, 'revoking twice changes nothing');
           await cache.refresh();
           assert.match(await status(rig, rotated.secret), /^401 .*revoked/);
-          await assert.rejects(store.rotateKey(key.id, { graceMs: 0 }), kind('conflict'));
+          await assert.rejects(store.rotateKey(key.id, { graceMs: 0 }), code('conflict'));
 
           // expire: a key with an expiry dies on time; expireKey ends one now
           const timed = await store.createKey({ tenant: 'acme', expiresAt: clock.wallNow() + 2 * HOUR });
@@ -88,7 +87,7 @@ export function keyLifecycleContract(backend: string, withDatabase: WithDatabase
           const all = await store.listKeys({ tenant: 'acme', includeInactive: true });
           assert.equal(all.length, 3);
           assert.ok(all.every((k) => !('hash' in k) && !('previousHash' in k)));
-          await assert.rejects(store.revokeKey('key_missing'), kind('not_found'));
+          await assert.rejects(store.revokeKey('key_missing'), code('not_found'));
         } finally {
           await rig.close();
         }
@@ -139,7 +138,7 @@ export function keyLifecycleContract(backend: string, withDatabase: WithDatabase
         await assert.rejects(store.createKey({ tenant: 'ok', expiresAt: Date.now() - 1_000 }), /in the future/);
         await assert.rejects(store.createKey({ tenant: 'ok', metadata: { big: 'x'.repeat(5_000) } }), /4096 bytes/);
         const { key } = await store.createKey({ tenant: 'ok' });
-        await assert.rejects(store.rotateKey(key.id, { graceMs: -1 }), kind('invalid'));
+        await assert.rejects(store.rotateKey(key.id, { graceMs: -1 }), code('invalid_request'));
       }));
   });
 }
