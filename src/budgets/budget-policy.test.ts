@@ -92,7 +92,7 @@ void describe('budget policy', () => {
     assert.equal(held?.spentMicros, 2_500, 'seeded from the ledger');
     assert.ok(held.reservedMicros > 1_000 && held.reservedMicros < 1_100, `reserved ${held?.reservedMicros}`);
     ctx.record.costMicros = 420;
-    settleBudgets(service)({ ...summarize(ctx), costMicros: 420 }, ctx);
+    settleBudgets()({ ...summarize(ctx), costMicros: 420 }, ctx);
     await service.drain();
     assert.deepEqual(
       await service.store.standing(charge!).then((s) => [s?.spentMicros, s?.reservedMicros]),

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { decideBudgets } from './budget-decision.js';
 import { describeScope } from './budget-spec.js';
 import { formatMicros } from '../pricing/money.js';
 import type { Admission, BudgetService, Reservation } from './budget-service.js';
@@ -34,12 +35,11 @@ export interface BudgetPolicyOptions {
 /** Output tokens a stream is granted at a time when it needs more than it reserved. */
 const EXTEND_STEP_TOKENS = 256;
 
-/** What the policy left on a call for the settle step. */
+/** A reservation and the estimate it was sized by: what a stream is metered against. */
 interface Held {
   reservation: Reservation;
   estimate: CostEstimate;
 }
-const held = new WeakMap<CallContext, Held>();
 
 /**
  * Budgets, enforced by reservation before the call runs:
@@ -77,8 +77,13 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
         let target = call;
         let admission = await service.reserve(ctx.callId, charges, estimate.maxCostMicros);
 
-        const downgradeTo = downgradeTarget(admission, call.request.model);
-        if (downgradeTo && models.has(downgradeTo)) {
+        const decision = admission.admitted
+          ? null
+          : admission.reason === 'exceeded'
+            ? decideBudgets(admission.over, call.request.model, (alias) => models.has(alias))
+            : null;
+        if (decision?.decision === 'downgrade') {
+          const downgradeTo = decision.to;
           const rerouted = withModel(call, downgradeTo);
           const cheaper = estimateFor(rerouted);
           if (cheaper) {
@@ -108,7 +113,12 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
           target = withOutputCaps(target, estimate, reservation?.amountMicros ?? estimate.maxCostMicros);
         }
         if (!reservation) return next(target, ctx);
-        held.set(ctx, { reservation, estimate });
+        ctx.record.budgetHold = {
+          get amountMicros() {
+            return reservation.amountMicros;
+          },
+          settle: (costMicros) => void service.settle(reservation, costMicros),
+        };
         const result = await next(target, ctx);
         if (result.kind !== 'stream') return result;
         return { kind: 'stream', chunks: meter(result.chunks, { reservation, estimate }, service, ctx) };
@@ -121,21 +131,13 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
  * actual cost (`costMicros` of the summary; 0 when the call failed before costing anything).
  * Runs after pricing, once per call (the settle policy guarantees it); never blocks.
  */
-export function settleBudgets(service: BudgetService): CallObserver {
+export function settleBudgets(): CallObserver {
   return (summary, ctx) => {
-    const entry = held.get(ctx);
-    if (!entry) return;
-    held.delete(ctx);
-    void service.settle(entry.reservation, summary.costMicros ?? 0);
+    const hold = ctx.record.budgetHold;
+    if (!hold) return;
+    ctx.record.budgetHold = null;
+    hold.settle(summary.costMicros ?? 0);
   };
-}
-
-/** The alias a refusal may be rerouted to: only when every budget in the way is a downgrade budget. */
-function downgradeTarget(admission: Admission, model: string): string | null {
-  if (admission.admitted || admission.reason !== 'exceeded' || admission.over.length === 0) return null;
-  if (!admission.over.every((b) => b.action === 'downgrade')) return null;
-  const to = admission.over[0]?.downgradeTo ?? null;
-  return to !== model ? to : null;
 }
 
 /**

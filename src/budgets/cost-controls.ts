@@ -131,7 +131,7 @@ export async function createCostControls(options: CostControlsOptions): Promise<
       budgets,
       repository,
       policy,
-      observers: [settleBudgets(budgets)],
+      observers: [settleBudgets()],
       estimate,
       ...(storePing ? { storePing } : {}),
       async close() {

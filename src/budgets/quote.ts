@@ -1,4 +1,5 @@
 import { formatMicros } from '../pricing/money.js';
+import { decideBudgets } from './budget-decision.js';
 import type { Budget, BudgetStanding } from './types.js';
 import type { CostControls } from './cost-controls.js';
 import { estimateAlias, type CostEstimate } from './cost-estimate.js';
@@ -116,24 +117,20 @@ export async function quoteCall(
       `budget "${b.id}" would be exceeded: ${formatMicros(b.limit_micros - (b.remaining_micros ?? 0))} of ${formatMicros(b.limit_micros)} spent or reserved`,
     );
   if (reasons.length > 0) decision = 'deny';
-  if (
-    decision === 'deny' &&
-    blocking.length > 0 &&
-    reasons.length === blocking.length &&
-    blocking.every((b) => b.action === 'downgrade')
-  ) {
-    const target = applicable.find((b) => b.id === blocking[0]!.id)?.downgradeTo;
-    if (target && models.has(target) && target !== alias.name) {
-      const cheaper = await quoteCall(
-        { ...call, request: { ...call.request, model: target } } as GatewayCall,
-        subject,
-        models,
-        costs,
-      );
-      if (cheaper.decision === 'admit') {
-        decision = 'downgrade';
-        downgradeTo = target;
-      }
+  // The budgets' own say, as the budget policy hears it; only when nothing else refuses the call.
+  const over = charges.filter((c, i) => budgets[i]!.would_exceed).map((c) => c.budget);
+  const verdict = decideBudgets(over, alias.name, (name) => models.has(name));
+  if (verdict.decision === 'downgrade' && reasons.length === blocking.length) {
+    const target = verdict.to;
+    const cheaper = await quoteCall(
+      { ...call, request: { ...call.request, model: target } } as GatewayCall,
+      subject,
+      models,
+      costs,
+    );
+    if (cheaper.decision === 'admit') {
+      decision = 'downgrade';
+      downgradeTo = target;
     }
   }
   for (const b of budgets.filter((b) => b.would_exceed && b.action === 'soft'))
