@@ -58,8 +58,33 @@ export interface CallOptions {
 
 export type { ReadinessReport } from './observability/readiness.js';
 
-/** The gateway as a library: the same pipeline the HTTP server runs. */
+/**
+ * The gateway as a library: the same pipeline the HTTP server runs, with the same policies
+ * (authentication when asked, budgets, routing with fallback, the ledger). Made by
+ * `createGateway`; serve it over HTTP with `createHttpServer` from `tollgate/server`.
+ * Calls throw `GatewayError` (its `code` is one of `ERRORS`; `retryable` says whether a retry may help).
+ */
 export interface Gateway {
+  /** Validates and runs a chat completion (non-stream). */
+  chat(body: unknown, options?: CallOptions): Promise<ChatResponse>;
+  /**
+   * Validates and runs a streamed chat completion; resolves at the upstream's commit point (errors
+   * before it reject, errors after it come out of the iterator).
+   */
+  chatStream(body: unknown, options?: CallOptions): Promise<AsyncIterable<ChatChunk>>;
+  /** Validates and runs an embeddings request. */
+  embeddings(body: unknown, options?: CallOptions): Promise<EmbeddingResponse>;
+  /** Whether every dependency a call needs answers (the SQL store; Redis when budgets keep their counters there). */
+  readiness(): Promise<ReadinessReport>;
+  /** Flushes the ledger and releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway with its parts, for the HTTP server, the CLI and tests; not part of the package's
+ * API (`tollgate` exports `Gateway`). `createHttpServer` gets it from a `Gateway` with `internalsOf`.
+ */
+export interface InternalGateway extends Gateway {
   readonly config: Readonly<Config>;
   readonly log: Logger;
   readonly models: ModelRegistry;
@@ -80,17 +105,18 @@ export interface Gateway {
    * methods, the HTTP routes and the quote route all go through these two.
    */
   createContext(call: GatewayCall, options?: CallOptions): CallContext;
-  /** Validates and runs a chat completion (non-stream). */
-  chat(body: unknown, options?: CallOptions): Promise<ChatResponse>;
-  /** Validates and runs a streamed chat completion; resolves at the upstream's commit point. */
-  chatStream(body: unknown, options?: CallOptions): Promise<AsyncIterable<ChatChunk>>;
-  embeddings(body: unknown, options?: CallOptions): Promise<EmbeddingResponse>;
   /** Turns a validated body into a call (used by the server, which has its own context). */
   toCall(kind: 'chat', request: ChatRequest): GatewayCall;
   toCall(kind: 'embeddings', request: EmbeddingRequest): GatewayCall;
-  readiness(): Promise<ReadinessReport>;
-  /** Flushes the ledger and releases connections. Idempotent. */
-  close(): Promise<void>;
+}
+
+/** Gateways made here: `internalsOf` refuses an object that merely looks like one. */
+const built = new WeakSet<Gateway>();
+
+/** The parts of a gateway made by `createGateway` (the HTTP server's view of it). */
+export function internalsOf(gateway: Gateway): InternalGateway {
+  if (!built.has(gateway)) throw new TypeError('not a gateway made by createGateway()');
+  return gateway as InternalGateway;
 }
 
 /**
@@ -103,6 +129,11 @@ export interface Gateway {
  * const reply = await gateway.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  return openGateway(options);
+}
+
+/** `createGateway`, typed with its parts: for the CLI, which serves it, and for tests that look inside. */
+export async function openGateway(options: GatewayOptions = {}): Promise<InternalGateway> {
   const config = Object.isFrozen(options.config)
     ? (options.config as Config)
     : configSchema.parse(options.config ?? {});
@@ -215,7 +246,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   let closed: Promise<void> | null = null;
 
-  return {
+  const gateway: InternalGateway = {
     config,
     log,
     models,
@@ -259,6 +290,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return closed;
     },
   };
+  built.add(gateway);
+  return gateway;
 }
 
 /** The crash spool (`ledger.spool`), or null when off; a directory that cannot be used stops start-up, naming the setting. */
