@@ -25,22 +25,27 @@ const providerBase = {
   timeouts: timeoutsSchema.prefault({}),
 };
 
+/** Fields of the providers that call an HTTP upstream (openai, anthropic). */
+const httpFields = {
+  /** Keep-alive connections per upstream origin. */
+  connections: z.number().int().positive().default(128),
+  /** Client request headers copied upstream: exact names or `prefix*` (e.g. `x-mock-*`, `openai-organization`). */
+  forwardHeaders: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .transform((h) => h.toLowerCase()),
+    )
+    .default([]),
+};
+
 export const openaiProviderSchema = z
   .object({
     type: z.literal('openai'),
     baseUrl: z.url().default('https://api.openai.com/v1'),
     apiKey: secretSchema.optional(),
-    /** Keep-alive connections per upstream origin. */
-    connections: z.number().int().positive().default(128),
-    /** Client request headers copied upstream: exact names or `prefix*` (e.g. `x-mock-*`, `openai-organization`). */
-    forwardHeaders: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .transform((h) => h.toLowerCase()),
-      )
-      .default([]),
+    ...httpFields,
     /**
      * The field that carries the output limit upstream: `auto` sends `max_completion_tokens` to
      * api.openai.com and for OpenAI's reasoning/new models (o1, o3, gpt-5…), `max_tokens` otherwise.
@@ -61,15 +66,7 @@ export const anthropicProviderSchema = z
     version: z.string().min(1).default('2023-06-01'),
     /** `max_tokens` when the client sets none (Anthropic requires it). */
     defaultMaxTokens: z.number().int().positive().default(4096),
-    connections: z.number().int().positive().default(128),
-    forwardHeaders: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .transform((h) => h.toLowerCase()),
-      )
-      .default([]),
+    ...httpFields,
     ...providerBase,
   })
   .strict();
