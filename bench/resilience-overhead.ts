@@ -17,7 +17,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { Pool } from 'undici';
-import { createGateway } from '../src/gateway.js';
+import { openGateway } from '../src/gateway.js';
 import { toGatewayError } from '../src/core/errors.js';
 import { compose, type Handler } from '../src/core/pipeline.js';
 import { DeploymentStates } from '../src/resilience/deployment-state.js';
@@ -31,7 +31,7 @@ import { createProvider } from '../src/providers/create-provider.js';
 import type { Provider } from '../src/providers/types.js';
 import { invokeProvider } from '../src/router/invoke-provider.js';
 import { routeToDeployment } from '../src/router/route.js';
-import { createHttpServer } from '../src/server/app.js';
+import { serveGateway } from '../src/server/app.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const N = Number(process.env.N ?? 3_000);
@@ -63,7 +63,7 @@ const config = {
   providers: { up: { type: 'openai' as const, baseUrl: upstreamUrl } },
   models: { chat: { deployments: [{ id: 'up', provider: 'up', model: 'gpt-4o-mini' }] } },
 };
-const gateway = await createGateway({ config, logger: pino({ level: 'silent' }) });
+const gateway = await openGateway({ config, logger: pino({ level: 'silent' }) });
 const providers = new Map<string, Provider>([
   ['up', createProvider('up', gateway.config.providers.up!, gateway.clock)],
 ]);
@@ -106,7 +106,7 @@ const bareRoute: Handler = async (call, ctx) => {
 const withoutStack = compose(settle([]))(bareRoute);
 
 async function serve(handle: Handler): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createHttpServer({ ...gateway, handle });
+  const server = serveGateway({ ...gateway, handle });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`,

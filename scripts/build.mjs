@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds dist/ from src/: a clean tsc build (ESM, .d.ts, source maps; tests, benches and test
-// kits excluded by tsconfig.build.json), then the data files the code reads beside itself.
+// Builds dist/ from src/: a clean tsc build (ESM, .d.ts, source maps; `*.test.ts` excluded by
+// tsconfig.build.json: test kits live in test/kits/, micro-benches in bench/micro/), then the data
+// files the code reads beside itself.
 // Run by `npm run build` and by `prepare` (so `npm install`, `npm ci` and `npm pack` build).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Files read at run time by path (`new URL('./x.json', import.meta.url)`), which tsc does not copy. */
-const ASSETS = ['accounting/prices/prices.json'];
+const ASSETS = ['pricing/prices.json'];
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

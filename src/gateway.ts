@@ -10,17 +10,19 @@ import { GatewayError } from './core/errors.js';
 import { compose, type GatewayCall, type GatewayResult, type Handler } from './core/pipeline.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from './core/types.js';
 import { parseChatRequest, parseEmbeddingRequest } from './core/validate-request.js';
-import { createCostControls, type CostControls } from './accounting/cost-controls.js';
-import { createLedger, type Ledger } from './accounting/ledger.js';
-import { Spool } from './accounting/spool/spool.js';
-import { spoolDirFor } from './accounting/spool/spool-dir.js';
-import { recoverSpool } from './accounting/spool/spool-recovery.js';
-import { ledgerObserver } from './accounting/ledger-observer.js';
+import { createBudgetAlerts } from './alerts/budget-alerts.js';
+import { createCostControls, type CostControls } from './budgets/cost-controls.js';
+import { spooledHolds } from './budgets/spooled-holds.js';
+import { createLedger, type Ledger } from './ledger/ledger.js';
+import { Spool } from './ledger/spool/spool.js';
+import { spoolDirFor } from './ledger/spool/spool-dir.js';
+import { recoverSpool } from './ledger/spool/spool-recovery.js';
+import { ledgerObserver } from './ledger/ledger-observer.js';
 import { accessLog } from './observability/access-log.js';
 import { readinessProbe, type ReadinessReport } from './observability/readiness.js';
 import type { CallObserver } from './observability/call-summary.js';
 import { createLogger } from './observability/logger.js';
-import { authenticate } from './policies/authenticate.js';
+import { authenticate } from './tenancy/authenticate-policy.js';
 import { clientUsage } from './policies/client-usage.js';
 import { settle } from './policies/settle.js';
 import { stripTollgateFields } from './policies/strip-tollgate-fields.js';
@@ -57,8 +59,33 @@ export interface CallOptions {
 
 export type { ReadinessReport } from './observability/readiness.js';
 
-/** The gateway as a library: the same pipeline the HTTP server runs. */
+/**
+ * The gateway as a library: the same pipeline the HTTP server runs, with the same policies
+ * (authentication when asked, budgets, routing with fallback, the ledger). Made by
+ * `createGateway`; serve it over HTTP with `createHttpServer` from `tollgate/server`.
+ * Calls throw `GatewayError` (its `code` is one of `ERRORS`; `retryable` says whether a retry may help).
+ */
 export interface Gateway {
+  /** Validates and runs a chat completion (non-stream). */
+  chat(body: unknown, options?: CallOptions): Promise<ChatResponse>;
+  /**
+   * Validates and runs a streamed chat completion; resolves at the upstream's commit point (errors
+   * before it reject, errors after it come out of the iterator).
+   */
+  chatStream(body: unknown, options?: CallOptions): Promise<AsyncIterable<ChatChunk>>;
+  /** Validates and runs an embeddings request. */
+  embeddings(body: unknown, options?: CallOptions): Promise<EmbeddingResponse>;
+  /** Whether every dependency a call needs answers (the SQL store; Redis when budgets keep their counters there). */
+  readiness(): Promise<ReadinessReport>;
+  /** Flushes the ledger and releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway with its parts, for the HTTP server, the CLI and tests; not part of the package's
+ * API (`tollgate` exports `Gateway`). `createHttpServer` gets it from a `Gateway` with `internalsOf`.
+ */
+export interface InternalGateway extends Gateway {
   readonly config: Readonly<Config>;
   readonly log: Logger;
   readonly models: ModelRegistry;
@@ -79,17 +106,18 @@ export interface Gateway {
    * methods, the HTTP routes and the quote route all go through these two.
    */
   createContext(call: GatewayCall, options?: CallOptions): CallContext;
-  /** Validates and runs a chat completion (non-stream). */
-  chat(body: unknown, options?: CallOptions): Promise<ChatResponse>;
-  /** Validates and runs a streamed chat completion; resolves at the upstream's commit point. */
-  chatStream(body: unknown, options?: CallOptions): Promise<AsyncIterable<ChatChunk>>;
-  embeddings(body: unknown, options?: CallOptions): Promise<EmbeddingResponse>;
   /** Turns a validated body into a call (used by the server, which has its own context). */
   toCall(kind: 'chat', request: ChatRequest): GatewayCall;
   toCall(kind: 'embeddings', request: EmbeddingRequest): GatewayCall;
-  readiness(): Promise<ReadinessReport>;
-  /** Flushes the ledger and releases connections. Idempotent. */
-  close(): Promise<void>;
+}
+
+/** Gateways made here: `internalsOf` refuses an object that merely looks like one. */
+const built = new WeakSet<Gateway>();
+
+/** The parts of a gateway made by `createGateway` (the HTTP server's view of it). */
+export function internalsOf(gateway: Gateway): InternalGateway {
+  if (!built.has(gateway)) throw new TypeError('not a gateway made by createGateway()');
+  return gateway as InternalGateway;
 }
 
 /**
@@ -102,6 +130,11 @@ export interface Gateway {
  * const reply = await gateway.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  return openGateway(options);
+}
+
+/** `createGateway`, typed with its parts: for the CLI, which serves it, and for tests that look inside. */
+export async function openGateway(options: GatewayOptions = {}): Promise<InternalGateway> {
   const config = Object.isFrozen(options.config)
     ? (options.config as Config)
     : configSchema.parse(options.config ?? {});
@@ -131,15 +164,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     Object.entries(config.providers).map(([id, providerConfig]) => [id, createProvider(id, providerConfig, clock)]),
   );
   const models = new ModelRegistry(config.models);
-  const costs = await createCostControls({ config, models, database, ledger, spool, clock, log });
+  const alerts = createBudgetAlerts(config.budgets.alerts, database, { clock, log });
+  const costs = await createCostControls({ config, models, database, ledger, spool, alerts, clock, log });
   if (spool && spool.inherited.length > 0) {
     // A process that crashed left rows and reservations: into the ledger and the store before serving.
     const store = costs.budgets.store;
     try {
       await recoverSpool(spool.inherited, {
         database,
-        store: store.kind === 'redis' ? store : null,
-        budgetOf: (id) => costs.budgets.budget(id),
+        store: store.kind === 'redis' ? spooledHolds(store, (id) => costs.budgets.budget(id)) : null,
         log,
       });
     } catch (err) {
@@ -214,7 +247,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   let closed: Promise<void> | null = null;
 
-  return {
+  const gateway: InternalGateway = {
     config,
     log,
     models,
@@ -258,6 +291,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return closed;
     },
   };
+  built.add(gateway);
+  return gateway;
 }
 
 /** The crash spool (`ledger.spool`), or null when off; a directory that cannot be used stops start-up, naming the setting. */

@@ -7,14 +7,14 @@
  *   models: { fast: { deployments: [{ provider: 'mock', model: 'mock-1' }] } } } });
  * const reply = await gateway.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
  * await gateway.close();
+ *
+ * The HTTP server over a gateway is `createHttpServer` from `tollgate/server`.
  */
 export { createGateway } from './gateway.js';
 export type { Gateway, GatewayOptions, CallOptions, ReadinessReport } from './gateway.js';
-export { createHttpServer } from './server/app.js';
-export type { HttpServer } from './server/app.js';
 export { loadConfig, ConfigError } from './config/load.js';
 export type { Config, ConfigInput } from './config/schema.js';
-export { Secret } from './config/secret.js';
+export { Secret } from './core/secret.js';
 export { GatewayError, ERRORS } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export { compose } from './core/pipeline.js';

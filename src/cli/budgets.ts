@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { describeScope } from '../accounting/alerts/budget-alerts.js';
-import { budgetFromConfig } from '../accounting/budgets/budget-config.js';
-import { createSqlBudgetRepository } from '../accounting/budgets/budget-repository.js';
-import { formatMicros, parseBudgetSpec, toBudget } from '../accounting/budgets/budget-spec.js';
-import { ledgerSpend } from '../accounting/budgets/ledger-spend.js';
-import { BUDGET_ACTIONS, DEFAULT_TENANT, type Budget, type BudgetInput } from '../accounting/budgets/types.js';
-import { chargeFor } from '../accounting/budgets/windows.js';
+import { budgetFromConfig } from '../budgets/schema.js';
+import { createSqlBudgetRepository } from '../budgets/budget-repository.js';
+import { describeScope, parseBudgetSpec, toBudget } from '../budgets/budget-spec.js';
+import { formatMicros } from '../pricing/money.js';
+import { ledgerSpend } from '../budgets/ledger-spend.js';
+import { BUDGET_ACTIONS, DEFAULT_TENANT, type Budget, type BudgetInput } from '../budgets/types.js';
+import { chargeFor } from '../budgets/windows.js';
 import { CliError, list, withStorage, type StorageOptions } from './open-storage.js';
 import { formatTable } from './table.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createSqlBudgetRepository } from '../accounting/budgets/index.js';
+import { createSqlBudgetRepository } from '../budgets/index.js';
 import { attachBudgets, budgetJson, parseBudgets } from '../tenancy/budgets.js';
 import { createKeyStore, DEFAULT_GRACE_MS } from '../tenancy/key-store.js';
 import { keyStatus, type ApiKeyInfo } from '../tenancy/types.js';

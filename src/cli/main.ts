@@ -44,7 +44,7 @@ program
   .option('--latency-ms <ms>', 'delay before answering / first chunk', '0')
   .option('--chunk-delay-ms <ms>', 'delay between stream chunks', '0')
   .action(async (options: { port: string; host: string; seed: string; latencyMs: string; chunkDelayMs: string }) => {
-    const { startMockServer } = await import('../providers/mock/mock-server.js');
+    const { startMockServer } = await import('../mock/mock-server.js');
     const server = await startMockServer({
       port: Number(options.port),
       host: options.host,

@@ -1,7 +1,6 @@
 import pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import { GatewayError } from '../core/errors.js';
-import { TenancyError } from '../tenancy/types.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { CliError } from './cli-error.js';
@@ -31,7 +30,7 @@ export async function withStorage<T>(
   try {
     return await fn(database, config);
   } catch (err) {
-    const expected = err instanceof TenancyError || err instanceof GatewayError || err instanceof RangeError;
+    const expected = err instanceof GatewayError || err instanceof RangeError;
     throw expected || err instanceof SyntaxError ? new CliError(err.message, { cause: err }) : err;
   } finally {
     await database.close();

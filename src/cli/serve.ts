@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { workerCount } from '../config/check-workers.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { redactUrlPassword } from '../config/redact-url.js';
-import { createGateway } from '../gateway.js';
+import { openGateway } from '../gateway.js';
 import { createLogger, flushLog, logFatalExits } from '../observability/logger.js';
 import { createHttpServer } from '../server/app.js';
 import { DRAIN_MESSAGE, EXIT_NOW_MESSAGE, runPrimary, workerSlot } from './cluster.js';
@@ -48,7 +48,7 @@ async function serveOne(
   slot: number | null,
 ): Promise<void> {
   const { config } = loaded;
-  const gateway = await createGateway({ config, logger: log });
+  const gateway = await openGateway({ config, logger: log });
   const { app, lifecycle } = createHttpServer(gateway);
   if (slot !== null) {
     // Before fastify's own listener: headers set here are merged into every answer, streams included.

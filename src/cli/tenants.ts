@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createSqlBudgetRepository } from '../accounting/budgets/index.js';
+import { createSqlBudgetRepository } from '../budgets/index.js';
 import { attachBudgets, budgetJson, parseBudgets } from '../tenancy/budgets.js';
 import { createKeyStore } from '../tenancy/key-store.js';
 import { collect, withStorage, type StorageOptions } from './open-storage.js';

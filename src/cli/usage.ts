@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import {
-  parseUsageParams,
-  usageReportCsv,
-  usageReportJson,
-  usageReportTable,
-} from '../accounting/usage-report-format.js';
-import { usageReport } from '../accounting/usage-report.js';
+import { parseUsageParams, usageReportCsv, usageReportJson, usageReportTable } from '../usage/usage-report-format.js';
+import { usageReport } from '../usage/usage-report.js';
 import { CliError, withStorage, type StorageOptions } from './open-storage.js';
 
 interface UsageOptions extends StorageOptions {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EMBEDDED_ALIASES, embeddedDefault, envOverrides } from './defaults.js';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 
 describe('embeddedDefault', () => {
   it('uses the mock provider without OPENAI_API_KEY (an empty one counts as unset)', () => {

@@ -1,5 +1,5 @@
 import type { ConfigIssue } from './format-errors.js';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 
 /** The aliases the embedded default serves, each under the same upstream model name. */
 export const EMBEDDED_ALIASES = [

@@ -6,7 +6,7 @@ import { ConfigError, formatPath, fromZodIssues, isAtOrBelow, type ConfigIssue }
 import { interpolate, isPlainObject, type Coercion } from './interpolate.js';
 import { redactUrlPassword } from './redact-url.js';
 import { configSchema, findUnknownProviders, type Config, type ConfigInput } from './schema.js';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 import { resolveSecretRefs, type ResolveOptions } from './secret-refs.js';
 
 // The CLI catches ConfigError next to loadConfig; one import for both.

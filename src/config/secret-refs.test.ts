@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 import { parseSecretRef, resolveSecretRefs } from './secret-refs.js';
 
 describe('parseSecretRef', () => {

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { formatPath, type ConfigIssue, type PathSegment } from './format-errors.js';
 import { isPlainObject } from './interpolate.js';
 import { vaultSchema, type VaultConfig } from './schema.js';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 import { createVaultReader, describeVaultLocation, type VaultLocation, type VaultReader } from './vault.js';
 
 export type SecretRef =

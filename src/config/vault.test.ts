@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from './format-errors.js';
 import { loadConfig, printableConfig } from './load.js';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 import { createVaultReader } from './vault.js';
 
 const TOKEN = 'hvs.test-root-token';

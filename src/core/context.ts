@@ -63,6 +63,19 @@ export interface CallRecord {
   chunks: number;
   /** Streamed text and tool-call arguments, kept to count tokens locally when the upstream reports no usage. */
   outputParts: string[];
+  /**
+   * The budget reservation the call holds, taken by the budget policy and settled to the call's
+   * cost after it (budgets/); null when no budget applies.
+   */
+  budgetHold: BudgetHold | null;
+}
+
+/** What a call holds against its budgets until it is settled; budgets/ puts its reservation here. */
+export interface BudgetHold {
+  /** Micro-dollars held (grows when a stream extends it). */
+  readonly amountMicros: number;
+  /** Replaces the hold by the call's actual cost. Once: the settle step clears the hold first. Never throws. */
+  settle(costMicros: number): void;
 }
 
 /** Everything a policy or provider may need about the current call besides the request itself. */
@@ -118,6 +131,7 @@ export function newCallRecord(alias: string, stream: boolean): CallRecord {
     priceVersion: null,
     chunks: 0,
     outputParts: [],
+    budgetHold: null,
   };
 }
 

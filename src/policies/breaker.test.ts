@@ -13,7 +13,7 @@ import {
   streamCall,
   streamOf,
   testStates,
-} from '../resilience/resilience-test-kit.js';
+} from '../../test/kits/resilience-test-kit.js';
 import { breaker, CircuitOpenError } from './breaker.js';
 
 function setup() {

@@ -13,7 +13,7 @@ import {
   serving,
   streamCall,
   streamOf,
-} from '../resilience/resilience-test-kit.js';
+} from '../../test/kits/resilience-test-kit.js';
 import { firstChunk } from './first-chunk.js';
 
 const role = chunk({ role: 'assistant', content: '' });

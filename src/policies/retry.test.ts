@@ -11,7 +11,7 @@ import {
   serving,
   testStates,
   watch,
-} from '../resilience/resilience-test-kit.js';
+} from '../../test/kits/resilience-test-kit.js';
 import { attempt } from './attempt.js';
 import { retry } from './retry.js';
 

@@ -3,7 +3,7 @@ import { type GatewayError, toGatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeline.js';
 import type { ChunkBatch } from '../core/chunk-batch.js';
 import { summarize, type CallObserver } from '../observability/call-summary.js';
-import { estimateMissingUsage } from '../accounting/estimate-usage.js';
+import { estimateMissingUsage } from '../tokens/estimate-usage.js';
 
 export interface SettleOptions {
   /** Prices the finished call (sets `record.costMicros` and `record.priceVersion`) before the observers see it. */

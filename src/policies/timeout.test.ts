@@ -15,7 +15,7 @@ import {
   streamCall,
   streamOf,
   testStates,
-} from '../resilience/resilience-test-kit.js';
+} from '../../test/kits/resilience-test-kit.js';
 import { firstChunk } from './first-chunk.js';
 import { timeout } from './timeout.js';
 

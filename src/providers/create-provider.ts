@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../config/schema.js';
+import type { ProviderConfig } from './schema.js';
 import type { Clock } from '../core/clock.js';
 import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
 import { createMockProvider } from './mock/mock-provider.js';

@@ -1,14 +1,32 @@
 import { channel } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Handler } from '../core/pipeline.js';
 import type { Deployment } from '../core/types.js';
-import type { ModelAlias, ModelRegistry } from '../router/model-registry.js';
 import { CircuitBreaker, type BreakerSnapshot, type BreakerTransition } from './circuit-breaker.js';
 import { RetryBudget } from './retry-budget.js';
 import { UpstreamPause, type PauseSnapshot } from './upstream-pause.js';
-import { resolveAlias, resolveDeployment, type AliasSettings, type DeploymentSettings } from './settings.js';
+import type { AliasResilience, ResilienceConfig } from './schema.js';
+import {
+  resolveAlias,
+  resolveDeployment,
+  type AliasSettings,
+  type DeploymentSettings,
+  type ProviderTimeouts,
+} from './settings.js';
+
+/** The settings deployment states are built from (the validated config's `resilience`, `models`, `providers`). */
+export interface ResilienceSources {
+  resilience: ResilienceConfig;
+  models: Readonly<Record<string, AliasResilience>>;
+  providers: Readonly<Record<string, { timeouts: ProviderTimeouts }>>;
+}
+
+/** An alias as the model registry hands it out: its name and its deployments, in order. */
+export interface AliasDeployments {
+  readonly name: string;
+  readonly deployments: readonly Deployment[];
+}
 
 /** Published on every breaker transition; subscribe with `diagnostics_channel.subscribe`. */
 export const BREAKER_CHANNEL = 'tollgate:breaker';
@@ -87,8 +105,8 @@ export class DeploymentStates {
   private readonly aliases = new Map<string, AliasSettings>();
 
   constructor(
-    config: Config,
-    models: ModelRegistry,
+    config: ResilienceSources,
+    models: { list(): readonly AliasDeployments[] },
     private readonly clock: Clock,
     log: Logger,
   ) {
@@ -140,7 +158,7 @@ export class DeploymentStates {
   }
 
   /** For `GET /health`: each deployment of an alias with its breaker, pause and load. */
-  status(alias: ModelAlias): DeploymentStatus[] {
+  status(alias: Pick<AliasDeployments, 'deployments'>): DeploymentStatus[] {
     return alias.deployments.map((deployment) => {
       const runtime = this.get(deployment);
       const breaker = runtime.breaker.snapshot();

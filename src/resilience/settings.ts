@@ -6,11 +6,12 @@ import {
   type DeploymentTimeoutsInput,
   type FallbackAction,
   type FallbackOnInput,
+  type AliasResilience,
+  type DeploymentResilience,
   type ResilienceConfig,
   type RetryInput,
   type Strategy,
-} from '../config/resilience-schema.js';
-import type { AliasConfig, TimeoutsConfig } from '../config/schema.js';
+} from './schema.js';
 
 export interface RetrySettings {
   readonly maxAttempts: number;
@@ -50,7 +51,8 @@ export interface AliasSettings {
   readonly degradedMessage: string | undefined;
 }
 
-type DeploymentConfig = AliasConfig['deployments'][number];
+/** The provider's timeouts (`providers.<name>.timeouts`), the base the alias and deployment override. */
+export type ProviderTimeouts = Pick<TimeoutSettings, 'firstByteMs' | 'stallMs' | 'totalMs'>;
 
 /** Later layers win, field by field (the retry budget too). */
 export function mergeRetry(...layers: (RetryInput | undefined)[]): RetrySettings {
@@ -68,7 +70,7 @@ export function mergeBreaker(...layers: (BreakerInput | undefined)[]): BreakerSe
 
 /** Timeouts: the provider's, then the alias's, then the deployment's. */
 export function mergeTimeouts(
-  provider: TimeoutsConfig,
+  provider: ProviderTimeouts,
   ...layers: (DeploymentTimeoutsInput | undefined)[]
 ): TimeoutSettings {
   const base: TimeoutSettings = {
@@ -89,10 +91,10 @@ export function mergeFallbackOn(...layers: (FallbackOnInput | undefined)[]): Fal
  */
 export function resolveDeployment(
   global: ResilienceConfig,
-  alias: AliasConfig,
-  deployment: DeploymentConfig,
+  alias: AliasResilience,
+  deployment: DeploymentResilience,
   index: number,
-  providerTimeouts: TimeoutsConfig,
+  providerTimeouts: ProviderTimeouts,
 ): DeploymentSettings {
   return Object.freeze({
     retry: mergeRetry(global.retry, alias.retry, deployment.retry),
@@ -105,7 +107,7 @@ export function resolveDeployment(
   });
 }
 
-export function resolveAlias(global: ResilienceConfig, alias: AliasConfig): AliasSettings {
+export function resolveAlias(global: ResilienceConfig, alias: AliasResilience): AliasSettings {
   return Object.freeze({
     strategy: alias.strategy ?? global.strategy,
     fallbackOn: Object.freeze(mergeFallbackOn(global.fallbackOn, alias.fallbackOn)),

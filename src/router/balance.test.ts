@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../core/clock.js';
-import { seeded, testStates } from '../resilience/resilience-test-kit.js';
+import { seeded, testStates } from '../../test/kits/resilience-test-kit.js';
 import type { DeploymentRuntime } from '../resilience/deployment-state.js';
 import { LATENCY_EXPLORE, orderDeployments } from './balance.js';
 

@@ -1,4 +1,4 @@
-import type { Strategy } from '../config/resilience-schema.js';
+import type { Strategy } from '../resilience/schema.js';
 import type { DeploymentRuntime } from '../resilience/deployment-state.js';
 
 /** Share of `latency` picks that ignore the EWMA, so a deployment that was slow once gets measured again. */

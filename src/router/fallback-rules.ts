@@ -1,4 +1,4 @@
-import type { FallbackAction } from '../config/resilience-schema.js';
+import type { FallbackAction } from '../resilience/schema.js';
 import type { GatewayError } from '../core/errors.js';
 import type { FallbackRules } from '../resilience/settings.js';
 

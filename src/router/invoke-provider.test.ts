@@ -3,12 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { z } from 'zod';
-import { providerSchema } from '../config/schema.js';
+import { providerSchema } from '../providers/schema.js';
 import { FakeClock } from '../core/clock.js';
 import type { GatewayCall } from '../core/pipeline.js';
 import type { ChatRequest, Deployment } from '../core/types.js';
 import { createProvider } from '../providers/create-provider.js';
-import { mockTestContext } from '../providers/mock/mock-test-kit.js';
+import { mockTestContext } from '../../test/kits/mock-test-kit.js';
 import type { Provider } from '../providers/types.js';
 import { invokeProvider } from './invoke-provider.js';
 

@@ -1,4 +1,4 @@
-import type { AliasConfig } from '../config/schema.js';
+import type { AliasConfig } from './schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { Deployment } from '../core/types.js';
 

@@ -13,7 +13,7 @@ import {
   seeded,
   testStates,
   type Step,
-} from '../resilience/resilience-test-kit.js';
+} from '../../test/kits/resilience-test-kit.js';
 import { routeToDeployment } from './route.js';
 
 /** The router honours an upstream's retry-after across requests (issue 7 item 7), on a FakeClock. */

@@ -17,7 +17,7 @@ import {
   streamOf,
   testStates,
   type Step,
-} from '../resilience/resilience-test-kit.js';
+} from '../../test/kits/resilience-test-kit.js';
 import type { StaleAnswerSource } from './degrade.js';
 import { routeToDeployment } from './route.js';
 

@@ -3,7 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { GatewayError } from '../core/errors.js';
 import type { GatewayCall } from '../core/pipeline.js';
 import { parseChatRequest, parseEmbeddingRequest } from '../core/validate-request.js';
-import type { Gateway } from '../gateway.js';
+import { internalsOf, type Gateway, type InternalGateway } from '../gateway.js';
 import { registerBodyGate } from './before-body.js';
 import { connectionGuard, connectionTimeoutOptions } from './connections.js';
 import { principalFor, registerEdgeAuthentication } from './edge-auth.js';
@@ -32,6 +32,11 @@ export interface HttpServer {
  * `/v1/messages` (server/wire-format.ts).
  */
 export function createHttpServer(gateway: Gateway): HttpServer {
+  return serveGateway(internalsOf(gateway));
+}
+
+/** `createHttpServer` over the gateway's parts (the bench swaps the pipeline it serves). */
+export function serveGateway(gateway: InternalGateway): HttpServer {
   const { config, log } = gateway;
   const lifecycle = new Lifecycle({
     drainDelayMs: config.server.drainDelayMs,

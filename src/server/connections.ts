@@ -1,12 +1,12 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
+import type { ServerConfig } from '../config/server-schema.js';
 import { GatewayError } from '../core/errors.js';
 import { fromClientError, rawErrorResponse, writeRawError } from './error-response.js';
 import { isLingering } from './linger.js';
 
-type ServerSettings = Config['server'];
+type ServerSettings = ServerConfig;
 
 /**
  * The fastify options that bound how long a client may take: the request head

@@ -6,7 +6,7 @@ import type { Generated } from 'kysely';
  *
  * Portable types only: booleans are integers 0/1, timestamps are integer epoch milliseconds,
  * money is integer micro-dollars. Domain code should go through `LedgerRow`
- * (`src/accounting/ledger-row.ts`), which converts booleans and tags.
+ * (`src/ledger/ledger-row.ts`), which converts booleans and tags.
  */
 export interface RequestsTable {
   id: Generated<number>;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { GatewayError } from '../core/errors.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { checkAdminAccess } from './admin-access.js';
-import { authRig, bearer, type AuthRig } from './tenancy-test-kit.js';
+import { authRig, bearer, type AuthRig } from '../../test/kits/tenancy-test-kit.js';
 
 const status = async (promise: Promise<void>): Promise<number> => {
   try {

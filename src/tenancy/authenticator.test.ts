@@ -4,7 +4,7 @@ import { ANONYMOUS } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { authorizeModel } from './authenticator.js';
-import { authRig, bearer, type AuthRig } from './tenancy-test-kit.js';
+import { authRig, bearer, type AuthRig } from '../../test/kits/tenancy-test-kit.js';
 
 const rejectsWith = async (promise: Promise<unknown>, status: number, message: RegExp): Promise<void> => {
   await assert.rejects(promise, (err: unknown) => {

@@ -5,8 +5,8 @@ import {
   type BudgetRepository,
   type BudgetScope,
   type BudgetWindow,
-} from '../accounting/budgets/index.js';
-import { TenancyError } from './types.js';
+} from '../budgets/index.js';
+import { GatewayError } from '../core/errors.js';
 
 export interface BudgetSpec {
   limitMicros: number;
@@ -24,12 +24,12 @@ export function parseBudgets(specs: readonly string[]): BudgetSpec[] {
     try {
       return parseBudgetSpec(spec);
     } catch (err) {
-      throw new TenancyError('invalid', (err as Error).message);
+      throw new GatewayError('invalid_request', (err as Error).message);
     }
   });
   const windows = parsed.map((b) => b.window);
   if (new Set(windows).size !== windows.length)
-    throw new TenancyError('invalid', 'one budget per window (day, month, total)');
+    throw new GatewayError('invalid_request', 'one budget per window (day, month, total)');
   return parsed;
 }
 

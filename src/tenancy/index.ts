@@ -1,11 +1,18 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../storage/database.js';
 import { Authenticator } from './authenticator.js';
 import { KeyCache } from './key-cache.js';
 import { createKeyStore, type KeyStore } from './key-store.js';
 import { isLoopbackHost } from './loopback.js';
+import type { AdminConfig, AuthConfig } from './schema.js';
+
+/** The settings tenancy reads: `auth`, `admin`, and `server.host` (keys are required off loopback). */
+export interface TenancyConfig {
+  auth: AuthConfig;
+  admin: AdminConfig;
+  server: { host: string };
+}
 
 export { Authenticator, authorizeModel, principalOf, type AuthMode } from './authenticator.js';
 export { checkAdminAccess } from './admin-access.js';
@@ -35,7 +42,7 @@ export interface Tenancy {
  */
 export async function createTenancy(
   database: Pick<Database, 'db'>,
-  config: Pick<Config, 'auth' | 'admin' | 'server'>,
+  config: TenancyConfig,
   { clock, log }: { clock: Clock; log: Logger },
 ): Promise<Tenancy> {
   let cache: KeyCache | null = null;
@@ -68,7 +75,12 @@ export async function createTenancy(
   return { store, cache, authenticator, adminKey, close: () => cache.close() };
 }
 
-function announce(config: Pick<Config, 'auth' | 'server'>, loopback: boolean, keysExist: boolean, log: Logger): void {
+function announce(
+  config: Pick<TenancyConfig, 'auth' | 'server'>,
+  loopback: boolean,
+  keysExist: boolean,
+  log: Logger,
+): void {
   const { mode } = config.auth;
   const host = config.server.host;
   if (mode === 'open' && !loopback) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openDatabase, type Database } from '../storage/database.js';
 import { hashKeySecret } from './key-secret.js';
-import { authRig, eventually, type AuthRig } from './tenancy-test-kit.js';
+import { authRig, eventually, type AuthRig } from '../../test/kits/tenancy-test-kit.js';
 
 describe('KeyCache', () => {
   let database: Database;

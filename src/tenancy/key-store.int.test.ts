@@ -1,6 +1,6 @@
 import { withPostgresSchema } from '../../test/helpers/postgres.js';
 import { openDatabase } from '../storage/database.js';
-import { keyLifecycleContract } from './key-lifecycle-contract.js';
+import { keyLifecycleContract } from '../../test/kits/key-lifecycle-contract.js';
 
 keyLifecycleContract('PostgreSQL', (t, fn) =>
   withPostgresSchema(t, async ({ url, schema }) => {

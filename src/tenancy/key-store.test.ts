@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../storage/database.js';
-import { keyLifecycleContract } from './key-lifecycle-contract.js';
+import { keyLifecycleContract } from '../../test/kits/key-lifecycle-contract.js';
 
 keyLifecycleContract('SQLite file (WAL)', async (_t, fn) => {
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-keys-'));

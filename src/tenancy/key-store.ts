@@ -1,9 +1,9 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../storage/database.js';
+import { GatewayError } from '../core/errors.js';
 import type { ApiKeysTable, Tables, TenantsTable } from '../storage/tables.js';
 import { displayPrefix, generateKeySecret, hashKeySecret, newId } from './key-secret.js';
 import {
-  TenancyError,
   type ApiKeyInfo,
   type CreateKeyInput,
   type CreateTenantInput,
@@ -81,7 +81,7 @@ export function createKeyStore(database: Pick<Database, 'db'>, options: KeyStore
 
   async function requireKey(trx: Kysely<Tables>, id: string): Promise<Selectable<ApiKeysTable>> {
     const row = await trx.selectFrom('apiKeys').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new TenancyError('not_found', `no key with id ${id}`);
+    if (!row) throw new GatewayError('not_found', `no key with id ${id}`);
     return row;
   }
 
@@ -119,7 +119,7 @@ export function createKeyStore(database: Pick<Database, 'db'>, options: KeyStore
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0)
-        throw new TenancyError('conflict', `tenant ${tenant.id} already exists`);
+        throw new GatewayError('conflict', `tenant ${tenant.id} already exists`);
       return { ...tenant, createdAt: at };
     },
 
@@ -139,7 +139,7 @@ export function createKeyStore(database: Pick<Database, 'db'>, options: KeyStore
       const row = await db.transaction().execute(async (trx) => {
         const tenant = await trx.selectFrom('tenants').select('id').where('id', '=', fields.tenant).executeTakeFirst();
         if (!tenant)
-          throw new TenancyError(
+          throw new GatewayError(
             'not_found',
             `tenant ${fields.tenant} does not exist: create it first (tollgate tenants create ${fields.tenant})`,
           );
@@ -197,10 +197,13 @@ export function createKeyStore(database: Pick<Database, 'db'>, options: KeyStore
 
     async rotateKey(id, { graceMs }) {
       if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS)
-        throw new TenancyError('invalid', `grace must be a whole number of ms between 0 and ${MAX_GRACE_MS} (30 days)`);
+        throw new GatewayError(
+          'invalid_request',
+          `grace must be a whole number of ms between 0 and ${MAX_GRACE_MS} (30 days)`,
+        );
       const secret = generateKeySecret();
       const row = await updateKey(id, (current, at) => {
-        if (current.revokedAt !== null) throw new TenancyError('conflict', `key ${id} is revoked; create a new one`);
+        if (current.revokedAt !== null) throw new GatewayError('conflict', `key ${id} is revoked; create a new one`);
         const keep = graceMs > 0;
         return {
           hash: hashKeySecret(secret),

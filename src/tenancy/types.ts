@@ -66,17 +66,6 @@ export interface IssuedKey {
   readonly secret: string;
 }
 
-/** Thrown by the key store for bad input (→ 400), unknown ids (→ 404) and duplicates (→ 409). */
-export class TenancyError extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'not_found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TenancyError';
-  }
-}
-
 /** The status of a key at `now` (epoch ms). */
 export function keyStatus(key: Pick<ApiKeyInfo, 'revokedAt' | 'expiresAt'>, now: number): KeyStatus {
   if (key.revokedAt !== null) return 'revoked';

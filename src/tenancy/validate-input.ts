@@ -1,10 +1,11 @@
-import { TenancyError, type CreateKeyInput, type CreateTenantInput } from './types.js';
+import { GatewayError } from '../core/errors.js';
+import { type CreateKeyInput, type CreateTenantInput } from './types.js';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MAX_METADATA_BYTES = 4096;
 
 const invalid = (message: string): never => {
-  throw new TenancyError('invalid', message);
+  throw new GatewayError('invalid_request', message);
 };
 
 /** Epoch ms, a safe integer after 2000-01-01 (catches seconds passed for milliseconds). */

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { CallSummary } from '../../src/observability/call-summary.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { windowOf } from '../../src/accounting/budgets/windows.js';
+import { windowOf } from '../../src/budgets/windows.js';
 import { childEnv, CLI, freePort, startProcess, waitForHttp, type RunningProcess } from '../helpers/process.js';
 import { withRedis } from '../helpers/redis.js';
 

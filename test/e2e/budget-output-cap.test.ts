@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 // Issue 7, item 5: without max_tokens a reservation assumes the model's output limit, and that

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createSqlBudgetRepository } from '../../src/accounting/budgets/budget-repository.js';
+import { createSqlBudgetRepository } from '../../src/budgets/budget-repository.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { withPostgresSchema, admin } from '../helpers/postgres.js';
 import { childEnv, CLI, freePort, startProcess, waitForHttp, type RunningProcess } from '../helpers/process.js';

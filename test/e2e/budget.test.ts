@@ -204,7 +204,7 @@ void describe('budgets, end to end (one process, memory store)', () => {
     assert.equal(row.outcome, 'truncated');
     assert.equal(row.error_code, 'budget_exceeded');
     assert.equal(row.estimated, 1, 'no usage chunk arrived: counted locally');
-    const { countText, WorkBudget } = await import('../../src/accounting/tokens.js');
+    const { countText, WorkBudget } = await import('../../src/tokens/tokens.js');
     const exact = countText(streamed, { budget: new WorkBudget(60_000) }).tokens;
     assert.equal(row.output_tokens, exact, 'priced for exactly what reached the client');
     assert.ok(row.output_tokens >= 16 && row.output_tokens <= 21, `streamed ${row.output_tokens} tokens`);

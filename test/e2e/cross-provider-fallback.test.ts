@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { CallSummary } from '../../src/observability/call-summary.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import { weather } from '../helpers/anthropic-rig.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 

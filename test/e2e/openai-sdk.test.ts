@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import type { CallSummary } from '../../src/observability/call-summary.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 

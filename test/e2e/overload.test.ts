@@ -4,7 +4,7 @@ import { setImmediate as yieldLoop, setTimeout as sleep } from 'node:timers/prom
 import pino from 'pino';
 import { Agent, request } from 'undici';
 import type { CallSummary } from '../../src/observability/call-summary.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import type { OverloadStatus } from '../../src/server/overload.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { parseResponses, rawConnect, receivedUntil, requestHead } from '../helpers/raw-http.js';

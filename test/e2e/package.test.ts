@@ -101,7 +101,7 @@ void describe('the npm package', () => {
         'dist/cli/main.js',
       ])
         assert.ok(files.includes(needed), needed);
-      assert.ok(files.includes('dist/accounting/prices/prices.json'), 'the bundled price table');
+      assert.ok(files.includes('dist/pricing/prices.json'), 'the bundled price table');
 
       // A consumer project: the tarball with production dependencies only. better-sqlite3 is pinned to
       // the version this checkout built and its native binary copied in (its install script would

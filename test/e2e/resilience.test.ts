@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import pino from 'pino';
 import { request } from 'undici';
-import { countTextTokens } from '../../src/accounting/tokens.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { countTextTokens } from '../../src/tokens/tokens.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/process.js';
 

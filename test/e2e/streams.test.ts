@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import type { CallSummary } from '../../src/observability/call-summary.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 /** Honest streams: a failure is never a clean end, and before the first byte it is a real HTTP error. */

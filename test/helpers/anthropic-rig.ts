@@ -1,5 +1,5 @@
 import type { CallSummary } from '../../src/observability/call-summary.js';
-import { startMockServer, type MockServer } from '../../src/providers/mock/mock-server.js';
+import { startMockServer, type MockServer } from '../../src/mock/mock-server.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 
 export interface AnthropicRig {

@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import { openGateway, type InternalGateway } from '../../src/gateway.js';
 import type { CallObserver } from '../../src/observability/call-summary.js';
 import { createHttpServer, type HttpServer } from '../../src/server/app.js';
 
 export interface TestGateway {
   url: string;
-  gateway: Gateway;
+  gateway: InternalGateway;
   server: HttpServer;
   close(): Promise<void>;
 }
@@ -17,7 +17,7 @@ export async function startTestGateway(
   config: ConfigInput,
   options: { observers?: CallObserver[]; logger?: pino.Logger } = {},
 ): Promise<TestGateway> {
-  const gateway = await createGateway({
+  const gateway = await openGateway({
     config: { storage: { url: 'sqlite::memory:' }, ...config },
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.observers ? { observers: options.observers } : {}),

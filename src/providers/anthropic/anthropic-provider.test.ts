@@ -11,10 +11,10 @@ import {
   type ErrorFixture,
   type ResponseFixture,
 } from '../../../test/helpers/anthropic-fixtures.js';
-import { providerSchema, type AnthropicProviderConfig } from '../../config/schema.js';
+import { providerSchema, type AnthropicProviderConfig } from '../schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest } from '../../core/types.js';
-import { mockTestContext } from '../mock/mock-test-kit.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import type { Provider } from '../types.js';
 import { createAnthropicProvider } from './anthropic-provider.js';
 

@@ -1,4 +1,4 @@
-import type { AnthropicProviderConfig } from '../../config/schema.js';
+import type { AnthropicProviderConfig } from '../schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { ChunkBatch } from '../../core/chunk-batch.js';

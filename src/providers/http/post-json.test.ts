@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { providerSchema, type AnthropicProviderConfig, type OpenAIProviderConfig } from '../../config/schema.js';
+import { providerSchema, type AnthropicProviderConfig, type OpenAIProviderConfig } from '../schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest } from '../../core/types.js';
 import { countsAsBreakerFailure } from '../../policies/breaker.js';
 import { createAnthropicProvider } from '../anthropic/anthropic-provider.js';
-import { mockTestContext } from '../mock/mock-test-kit.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import { createOpenAIProvider } from '../openai/openai-provider.js';
 import type { Provider } from '../types.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Secret } from '../../config/secret.js';
+import { Secret } from '../../core/secret.js';
 import { mapUpstreamHttpError } from './map-upstream-error.js';
 import { providerSecrets, secretRedactor } from './redact-secrets.js';
 

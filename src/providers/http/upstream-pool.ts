@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { TimeoutsConfig } from '../../config/schema.js';
+import type { TimeoutsConfig } from '../schema.js';
 
 export interface UpstreamPool {
   readonly pool: Pool;

@@ -1,13 +1,14 @@
 import { before, describe, it } from 'node:test';
 import { chunksOf } from '../../core/chunk-batch.js';
 import assert from 'node:assert/strict';
-import { providerSchema, type MockProviderConfig, type MockScenarioInput } from '../../config/schema.js';
+import type { MockScenarioInput } from '../../mock/schema.js';
+import { providerSchema, type MockProviderConfig } from '../schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest } from '../../core/types.js';
-import { generateChatReply, toChatResponse } from './mock-engine.js';
+import { generateChatReply, toChatResponse } from '../../mock/mock-engine.js';
 import { createMockProvider } from './mock-provider.js';
-import { mockTestContext } from './mock-test-kit.js';
-import { loadChatTokenCounter, loadEmbeddingTokenCounter } from './mock-tokens.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
+import { loadChatTokenCounter, loadEmbeddingTokenCounter } from '../../mock/mock-tokens.js';
 
 const config = (scenario: MockScenarioInput = {}): MockProviderConfig =>
   providerSchema.parse({ type: 'mock', seed: 42, scenario }) as MockProviderConfig;

@@ -1,4 +1,4 @@
-import type { MockProviderConfig } from '../../config/schema.js';
+import type { MockProviderConfig } from '../schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { CallContext } from '../../core/context.js';
 import { ChunkBatch } from '../../core/chunk-batch.js';
@@ -6,11 +6,11 @@ import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
 import { mapTransportError, mapUpstreamHttpError } from '../http/map-upstream-error.js';
 import type { Provider } from '../types.js';
-import { generateEmbeddings } from './mock-embeddings.js';
-import { generateChatReply, toChatChunks, toChatResponse, type MockReply } from './mock-engine.js';
-import { injectedErrorBody, invalidRequestBody, retryAfterHeaders } from './mock-error-body.js';
-import { createFaultPlanner, MockHeaderError, type MockPlan } from './mock-faults.js';
-import { validateChatRequest, validateEmbeddingRequest, type MockInvalid } from './mock-validate.js';
+import { generateEmbeddings } from '../../mock/mock-embeddings.js';
+import { generateChatReply, toChatChunks, toChatResponse, type MockReply } from '../../mock/mock-engine.js';
+import { injectedErrorBody, invalidRequestBody, retryAfterHeaders } from '../../mock/mock-error-body.js';
+import { createFaultPlanner, MockHeaderError, type MockPlan } from '../../mock/mock-faults.js';
+import { validateChatRequest, validateEmbeddingRequest, type MockInvalid } from '../../mock/mock-validate.js';
 
 /**
  * The mock as an in-process provider: the engine's answers with the scenario's timing and

@@ -3,8 +3,9 @@ import { chunksOf } from '../../core/chunk-batch.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { configSchema, type OpenAIProviderConfig } from '../../config/schema.js';
-import { mockTestContext } from '../mock/mock-test-kit.js';
+import { configSchema } from '../../config/schema.js';
+import type { OpenAIProviderConfig } from '../schema.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import { createOpenAIProvider } from './openai-provider.js';
 
 /**

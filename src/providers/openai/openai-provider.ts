@@ -1,4 +1,4 @@
-import type { OpenAIProviderConfig } from '../../config/schema.js';
+import type { OpenAIProviderConfig } from '../schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { ChunkBatch, hasKey, isChunkJson } from '../../core/chunk-batch.js';

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ChunkBatch } from '../../core/chunk-batch.js';
 import { GatewayError } from '../../core/errors.js';
-import { configSchema, type OpenAIProviderConfig } from '../../config/schema.js';
-import { mockTestContext } from '../mock/mock-test-kit.js';
+import { configSchema } from '../../config/schema.js';
+import type { OpenAIProviderConfig } from '../schema.js';
+import { mockTestContext } from '../../../test/kits/mock-test-kit.js';
 import { createOpenAIProvider } from './openai-provider.js';
 
 const frame = (content: string): string =>

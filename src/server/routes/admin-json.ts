@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../../core/errors.js';
 import { formatParam } from '../../core/validate-request.js';
-import { TenancyError, keyStatus, type ApiKeyInfo, type Tenant } from '../../tenancy/types.js';
+import { keyStatus, type ApiKeyInfo, type Tenant } from '../../tenancy/types.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -38,12 +38,11 @@ export function tenantJson(tenant: Tenant) {
   };
 }
 
-/** Key-store and budget errors → the registry: bad input 400, unknown id 404, duplicate or wrong state 409. */
+/**
+ * A budget the repository refused (`RangeError` naming the bad field) → 400. The key store throws
+ * `GatewayError`s itself (bad input 400, unknown id 404, duplicate or wrong state 409).
+ */
 export function toAdminError(err: unknown): unknown {
-  if (err instanceof TenancyError) {
-    const code = err.kind === 'invalid' ? 'invalid_request' : err.kind === 'not_found' ? 'not_found' : 'conflict';
-    return new GatewayError(code, err.message);
-  }
   if (err instanceof RangeError) return new GatewayError('invalid_request', err.message);
   return err;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../../core/errors.js';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import { attachBudgets, budgetJson, budgetsOf, parseBudgets } from '../../tenancy/budgets.js';
 import { DEFAULT_GRACE_MS, MAX_GRACE_MS } from '../../tenancy/key-store.js';
 import { keyJson, parseBody, timeSchema, toAdminError } from './admin-json.js';
@@ -43,7 +43,7 @@ type Id = { Params: { id: string } };
  * Virtual keys under the admin guard: create (the secret is in the reply, once), list, show,
  * revoke, rotate (new secret, old one valid for `grace_seconds`) and expire.
  */
-export function registerAdminKeyRoutes(app: FastifyInstance, gateway: Gateway): void {
+export function registerAdminKeyRoutes(app: FastifyInstance, gateway: InternalGateway): void {
   const { store } = gateway.tenancy;
   const now = (): number => gateway.clock.wallNow();
   const admin =

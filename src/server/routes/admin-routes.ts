@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import { checkAdminAccess } from '../../tenancy/admin-access.js';
 import { registerAdminKeyRoutes } from './admin-keys.js';
 import { registerAdminTenantRoutes } from './admin-tenants.js';
@@ -11,7 +11,7 @@ import { registerAdminUsageRoutes } from './admin-usage.js';
  *
  * @example registerAdminRoutes(app, gateway);
  */
-export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway): void {
+export function registerAdminRoutes(app: FastifyInstance, gateway: InternalGateway): void {
   const { tenancy } = gateway;
   void app.register(
     async (admin) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../../core/errors.js';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import { attachBudgets, budgetJson, budgetsOf, parseBudgets } from '../../tenancy/budgets.js';
 import { parseBody, tenantJson, toAdminError } from './admin-json.js';
 
@@ -16,7 +16,7 @@ const createTenantBody = z
   .strict();
 
 /** `POST /admin/v1/tenants`, `GET /admin/v1/tenants`, `GET /admin/v1/tenants/:id` (under the admin guard). */
-export function registerAdminTenantRoutes(app: FastifyInstance, gateway: Gateway): void {
+export function registerAdminTenantRoutes(app: FastifyInstance, gateway: InternalGateway): void {
   const { store } = gateway.tenancy;
 
   app.post('/tenants', async (req, reply) => {

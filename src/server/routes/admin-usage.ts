@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseUsageParams, usageReportCsv, usageReportJson } from '../../accounting/usage-report-format.js';
-import { usageReport, type UsageQuery } from '../../accounting/usage-report.js';
+import { parseUsageParams, usageReportCsv, usageReportJson } from '../../usage/usage-report-format.js';
+import { usageReport, type UsageQuery } from '../../usage/usage-report.js';
 import { GatewayError } from '../../core/errors.js';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import { singleValued } from './query-params.js';
 
 export type UsageRequest = FastifyRequest<{ Querystring: Record<string, string | undefined> }>;
@@ -22,7 +22,7 @@ function wantsCsv(req: UsageRequest): boolean {
 
 /** Runs the report and replies in JSON or CSV. */
 export async function sendUsageReport(
-  gateway: Gateway,
+  gateway: InternalGateway,
   req: UsageRequest,
   reply: FastifyReply,
   query: UsageQuery,
@@ -40,7 +40,7 @@ export async function sendUsageReport(
  * `GET /admin/v1/usage?group_by=tenant,feature,model,key&from&to&interval=day&tenant=&key=&format=csv`:
  * every tenant's usage (or one tenant's), aggregated from the ledger.
  */
-export function registerAdminUsageRoutes(app: FastifyInstance, gateway: Gateway): void {
+export function registerAdminUsageRoutes(app: FastifyInstance, gateway: InternalGateway): void {
   app.get('/usage', async (req: UsageRequest, reply) => {
     const params = singleValued(req.query);
     const query = parseUsageParams(params, gateway.clock.wallNow());

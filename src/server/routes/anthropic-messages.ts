@@ -1,12 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayCall } from '../../core/pipeline.js';
 import { fromAnthropicRequest } from '../../protocols/anthropic/parse-request.js';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import { anthropicWire } from '../anthropic-wire.js';
 import type { WireFormat } from '../wire-format.js';
 
 export interface RouteKit {
-  gateway: Gateway;
+  gateway: InternalGateway;
   /** Runs a call through the pipeline and renders its result in the route's dialect. */
   runCall(req: FastifyRequest, reply: FastifyReply, call: GatewayCall, wire: WireFormat): Promise<void>;
   /** The server's error handler, rendering in the given dialect. */

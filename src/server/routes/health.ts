@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import { checkAdminAccess } from '../../tenancy/admin-access.js';
 import { credentialFrom } from '../../tenancy/credentials.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -19,7 +19,7 @@ import type { OverloadGate } from '../overload.js';
  */
 export function registerHealthRoutes(
   app: FastifyInstance,
-  gateway: Gateway,
+  gateway: InternalGateway,
   lifecycle: Lifecycle,
   overload?: OverloadGate,
 ): void {

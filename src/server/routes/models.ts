@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import type { ModelAlias } from '../../router/model-registry.js';
 import { principalFor } from '../edge-auth.js';
 
@@ -14,7 +14,7 @@ const toModel = (alias: ModelAlias) => ({
 });
 
 /** `GET /v1/models`: the configured aliases, in OpenAI's list shape. */
-export function registerModelRoutes(app: FastifyInstance, gateway: Gateway): void {
+export function registerModelRoutes(app: FastifyInstance, gateway: InternalGateway): void {
   app.get('/v1/models', async (req, reply) => {
     // A key limited to some aliases sees only those.
     const { allowedModels } = principalFor(req); // authenticated on the headers (edge-auth.ts)

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { quoteCall } from '../../accounting/quote.js';
+import { quoteCall } from '../../budgets/quote.js';
 import { ANONYMOUS, type Principal } from '../../core/context.js';
 import { parseChatRequest, parseEmbeddingRequest } from '../../core/validate-request.js';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 
 export interface QuoteRouteOptions {
   /** Who is asking (the virtual key's principal); anonymous when keys are not in use. */
@@ -15,7 +15,11 @@ export interface QuoteRouteOptions {
  * that would apply and admit / deny / downgrade. Nothing is reserved or spent, and nothing is
  * sent upstream.
  */
-export function registerQuoteRoute(app: FastifyInstance, gateway: Gateway, options: QuoteRouteOptions = {}): void {
+export function registerQuoteRoute(
+  app: FastifyInstance,
+  gateway: InternalGateway,
+  options: QuoteRouteOptions = {},
+): void {
   app.post('/v1/tollgate/quote', async (req, reply) => {
     const body = req.body as Record<string, unknown> | null;
     const isEmbeddings = body !== null && typeof body === 'object' && 'input' in body && !('messages' in body);

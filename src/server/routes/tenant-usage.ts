@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { parseUsageParams } from '../../accounting/usage-report-format.js';
+import { parseUsageParams } from '../../usage/usage-report-format.js';
 import { GatewayError } from '../../core/errors.js';
-import type { Gateway } from '../../gateway.js';
+import type { InternalGateway } from '../../gateway.js';
 import { principalFor } from '../edge-auth.js';
 import { singleValued } from './query-params.js';
 import { sendUsageReport, type UsageRequest } from './admin-usage.js';
@@ -11,7 +11,7 @@ import { sendUsageReport, type UsageRequest } from './admin-usage.js';
  * as the admin report. The tenant comes from the key and is forced into the query; asking for
  * another tenant is 403.
  */
-export function registerTenantUsageRoute(app: FastifyInstance, gateway: Gateway): void {
+export function registerTenantUsageRoute(app: FastifyInstance, gateway: InternalGateway): void {
   app.get('/v1/tollgate/usage', async (req: UsageRequest, reply) => {
     const principal = principalFor(req); // authenticated on the headers (edge-auth.ts)
     if (principal.tenant === null)
