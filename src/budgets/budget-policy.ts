@@ -63,15 +63,21 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
 
   return {
     name: 'budget',
-    wrap:
-      (next: Handler): Handler =>
-      async (call, ctx): Promise<GatewayResult> => {
+    wrap: (next: Handler): Handler => {
+      // Synchronous when no budget applies to the caller: no promise, nothing estimated.
+      const handler: Handler = (call, ctx) => {
         const budgets = service.applicable({
           tenant: ctx.principal.tenant,
           keyId: ctx.principal.keyId,
           feature: ctx.record.feature,
         });
-        if (budgets.length === 0) return next(call, ctx);
+        return budgets.length === 0 ? next(call, ctx) : governed(call, ctx, budgets);
+      };
+      const governed = async (
+        call: GatewayCall,
+        ctx: CallContext,
+        budgets: readonly Budget[],
+      ): Promise<GatewayResult> => {
         let estimate = estimateFor(call);
         if (!estimate) return next(call, ctx);
         const charges = service.charges(budgets, ctx.startedAtWall);
@@ -123,7 +129,9 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
         const result = await next(target, ctx);
         if (result.kind !== 'stream') return result;
         return { kind: 'stream', batches: meter(result.batches, { reservation, estimate }, service, ctx) };
-      },
+      };
+      return handler;
+    },
   };
 }
 
