@@ -124,6 +124,6 @@ export function readConfig(argv: string[]): BenchConfig {
           }),
     longStream: env.BENCH_SIZE_ROWS !== '0',
     sizeDurationS: num('BENCH_SIZE_DURATION', quick ? 2 : 5),
-    sizeWarmupS: num('BENCH_SIZE_WARMUP', 1),
+    sizeWarmupS: num('BENCH_SIZE_WARMUP', quick ? 0 : 1),
   };
 }
