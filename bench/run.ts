@@ -57,9 +57,10 @@ import {
   type OverloadRecord,
 } from './lib/overload.js';
 import { markdown, summarize, verdicts, type Meta, type Probe, type RunRecord } from './lib/report.js';
-import { verifyTarget, type Check } from './lib/verify.js';
+import { verifyTarget, verifyTollgateAccounting, type Check } from './lib/verify.js';
 import { Client } from 'undici';
-import { CHAT_PATH, REQUEST_HEADERS, chatBody } from './lib/wire.js';
+import { provisionKey, BENCH_BUDGET, type BenchKey } from './lib/key.js';
+import { CHAT_PATH, LONG_MODEL, LONG_PREFIX, chatBody, requestHeaders } from './lib/wire.js';
 import { formatSummary, summarize as summarizeProfile, type Profile } from './tools/cpuprofile-top.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -89,7 +90,18 @@ interface Env {
   scratch: string;
   out: string;
   procs: Partial<Record<'mock' | 'mockPaced' | 'mockRolePaused' | 'floor' | 'tollgate', Started>>;
+  /** The virtual key every request carries (made with the CLI before Tollgate starts). */
+  key: BenchKey | null;
 }
+
+/** What a measured run sends: the standard request, a padded body, or the long stream. */
+interface Variant {
+  /** `std`, `body N KB` or `500 frames`: the rows' variant column. */
+  name: string;
+  bodyBytes?: number;
+  long?: boolean;
+}
+const STD: Variant = { name: 'std' };
 
 const log = (msg: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -98,7 +110,8 @@ const log = (msg: string): void => {
 function tollgateConfig(e: Env): string {
   const p = e.ports;
   return [
-    `# written by bench/run.ts: all default features on (SQLite ledger, JSON access log per request)`,
+    `# written by bench/run.ts: all default features on (SQLite ledger, JSON access log per request);`,
+    `# before it starts, the bench makes a virtual key with a hard budget (${BENCH_BUDGET}) with the CLI, so every call is authenticated and budgeted`,
     `server: { host: 127.0.0.1, port: ${p.tollgate}, shutdownGraceMs: 3000 }`,
     `log: { level: info, format: json }`,
     `storage: { url: "sqlite:${join(e.scratch, 'ledger.db')}" }`,
@@ -107,11 +120,13 @@ function tollgateConfig(e: Env): string {
     `  paced: { type: openai, baseUrl: "http://127.0.0.1:${p.mockPaced}/v1", apiKey: "sk-bench" }`,
     `  rolepaused: { type: openai, baseUrl: "http://127.0.0.1:${p.mockRolePaused}/v1", apiKey: "sk-bench" }`,
     `  splitend: { type: openai, baseUrl: "http://127.0.0.1:${p.mockSplitEnd}/v1", apiKey: "sk-bench" }`,
+    `  long: { type: openai, baseUrl: "http://127.0.0.1:${p.mock}${LONG_PREFIX}/v1", apiKey: "sk-bench" }`,
     `models:`,
     `  gpt-4o-mini: { deployments: [{ provider: up, model: gpt-4o-mini }] }`,
     `  gpt-4o-mini-paced: { deployments: [{ provider: paced, model: gpt-4o-mini }] }`,
     `  gpt-4o-mini-role-paused: { deployments: [{ provider: rolepaused, model: gpt-4o-mini }] }`,
     `  gpt-4o-mini-split-end: { deployments: [{ provider: splitend, model: gpt-4o-mini }] }`,
+    `  ${LONG_MODEL}: { deployments: [{ provider: long, model: gpt-4o-mini }] }`,
     ``,
   ].join('\n');
 }
@@ -207,6 +222,12 @@ async function startFloor(e: Env): Promise<void> {
 async function startTollgate(e: Env, nodeFlags: string[] = []): Promise<void> {
   const configFile = join(e.scratch, 'tollgate.bench.yaml');
   writeFileSync(configFile, tollgateConfig(e));
+  // As a user would: `tollgate tenants create` + `tollgate keys create --budget` against the
+  // config's SQLite file, before the server starts (once: --profile restarts on the same file).
+  if (!e.key) {
+    e.key = await provisionKey(configFile, tollgateEnv());
+    log(`virtual key ${e.key.keyId} (tenant ${e.key.tenant}) with hard budget ${e.key.budgetId} (${BENCH_BUDGET})`);
+  }
   e.procs.tollgate = start(
     'tollgate',
     e.cfg.gwCpu,
@@ -247,6 +268,8 @@ interface TargetInfo {
   paced: Endpoint;
   rolePaused: Endpoint;
   splitEnd: Endpoint;
+  /** The 500-frame stream: the mock's path prefix (floor and direct), an alias (Tollgate). */
+  long: Endpoint;
   proc: Started | undefined;
 }
 function targetUrls(e: Env): Record<TargetName, TargetInfo> {
@@ -258,6 +281,7 @@ function targetUrls(e: Env): Record<TargetName, TargetInfo> {
       paced: at(p.mockPaced),
       rolePaused: at(p.mockRolePaused),
       splitEnd: at(p.mockSplitEnd),
+      long: { url: `http://127.0.0.1:${p.mock}${LONG_PREFIX}`, model: 'gpt-4o-mini' },
       proc: e.procs.mock,
     },
     floor: {
@@ -265,6 +289,7 @@ function targetUrls(e: Env): Record<TargetName, TargetInfo> {
       paced: at(p.floorPaced),
       rolePaused: at(p.floorRolePaused),
       splitEnd: at(p.floorSplitEnd),
+      long: { url: `http://127.0.0.1:${p.floor}${LONG_PREFIX}`, model: 'gpt-4o-mini' },
       proc: e.procs.floor,
     },
     tollgate: {
@@ -272,6 +297,7 @@ function targetUrls(e: Env): Record<TargetName, TargetInfo> {
       paced: at(p.tollgate, 'gpt-4o-mini-paced'),
       rolePaused: at(p.tollgate, 'gpt-4o-mini-role-paused'),
       splitEnd: at(p.tollgate, 'gpt-4o-mini-split-end'),
+      long: at(p.tollgate, LONG_MODEL),
       proc: e.procs.tollgate,
     },
   };
@@ -284,11 +310,23 @@ async function verifyAll(e: Env, targets: TargetName[]): Promise<Check[]> {
     const t = urls[name];
     checks.push(
       ...(await verifyTarget(
-        { name, base: t.base, paced: t.paced, rolePaused: t.rolePaused, splitEnd: t.splitEnd },
+        { name, base: t.base, paced: t.paced, rolePaused: t.rolePaused, splitEnd: t.splitEnd, long: t.long },
         e.cfg.upstream === 'canned',
+        e.key!.secret,
       )),
     );
   }
+  if (targets.includes('tollgate'))
+    checks.push(
+      ...(await verifyTollgateAccounting({
+        url: urls.tollgate.base.url,
+        key: e.key!.secret,
+        keyId: e.key!.keyId,
+        tenant: e.key!.tenant,
+        budgetId: e.key!.budgetId,
+        ledgerFile: join(e.scratch, 'ledger.db'),
+      })),
+    );
   return checks;
 }
 
@@ -315,6 +353,7 @@ async function measure(
   rep: number,
   durationS: number,
   record: boolean,
+  variant: Variant = STD,
 ): Promise<RunRecord> {
   const { cfg } = e;
   const t = targetUrls(e)[target];
@@ -331,10 +370,21 @@ async function measure(
     const r = rssMb(server.pid);
     if (r !== null) rss.push(r);
   }, 200);
-  const label = `${target}/${mode}/c${conc}/r${rep}`;
+  const label = `${target}/${mode}/c${conc}/r${rep}${variant === STD ? '' : `/${variant.name.replace(/ /g, '')}`}`;
+  const ep = variant.long ? t.long : t.base;
   let res;
   try {
-    res = await runLoad(cfg, { url: t.base.url, model: t.base.model, conc, durationS, stream: mode === 'sse', label });
+    res = await runLoad(cfg, {
+      url: ep.url,
+      model: ep.model,
+      conc,
+      durationS,
+      stream: mode === 'sse',
+      label,
+      key: e.key!.secret,
+      ...(variant.bodyBytes ? { bodyBytes: variant.bodyBytes } : {}),
+      scratch: e.scratch,
+    });
   } finally {
     clearInterval(sampler);
   }
@@ -365,6 +415,7 @@ async function measure(
     mode,
     conc,
     rep,
+    variant: variant.name,
     errors,
     serverCpuCores,
     cpuUsPerReq: serverCpuCores !== null && res.rps > 0 ? (serverCpuCores * 1e6) / res.rps : null,
@@ -383,7 +434,7 @@ async function measure(
   };
   if (record) {
     log(
-      `${label.padEnd(22)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50Ms.toFixed(2)} ms  p99 ${res.p99Ms.toFixed(2)} ms  ` +
+      `${label.padEnd(30)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50Ms.toFixed(2)} ms  p99 ${res.p99Ms.toFixed(2)} ms  ` +
         `cpu ${serverCpuCores?.toFixed(2)}  rss ${rec.rssPeakMb?.toFixed(0)} MB  errors ${errors}  ` +
         `loop delay p99 ${rec.loopDelayP99Ms ?? '?'} max ${rec.loopDelayMaxMs ?? '?'} ms  new upstream conns ${rec.upstreamConns ?? '?'}  cores busy ${fmtPct(loadgenCpuBusy)}/${fmtPct(gwCpuBusy)}  other jobs ${rec.foreignCores.toFixed(2)}`,
     );
@@ -405,6 +456,7 @@ async function probe(e: Env): Promise<Probe | null> {
     n: cfg.probeN,
     nPaced: cfg.probePacedN,
     warmup: Math.min(200, Math.max(20, Math.round(cfg.probeN / 10))),
+    key: e.key!.secret,
   };
   const r = await runToEnd(
     cfg.loadgenCpu,
@@ -441,7 +493,7 @@ async function streamReuse(
       const r = await client.request({
         path: CHAT_PATH,
         method: 'POST',
-        headers: REQUEST_HEADERS,
+        headers: requestHeaders(e.key!.secret),
         body: chatBody(true, ep.model),
       });
       const text = await r.body.text();
@@ -473,6 +525,7 @@ async function evidence(e: Env): Promise<{ lines: string[]; json: Record<string,
   writeFileSync(join(e.out, 'tollgate-log-non-access.txt'), other.slice(0, 500).join('\n') + '\n');
   const warnings = other.filter((l) => /"level":"(warn|error|fatal)"/.test(l));
   let ledger: Record<string, number>;
+  let byTenant: { tenant: string | null; key_id: string | null; n: number }[] = [];
   try {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(e.scratch, 'ledger.db'), { readonly: true });
@@ -481,6 +534,11 @@ async function evidence(e: Env): Promise<{ lines: string[]; json: Record<string,
       n: number;
     }[];
     ledger = Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
+    byTenant = db.prepare('select tenant, key_id, count(*) as n from requests group by tenant, key_id').all() as {
+      tenant: string | null;
+      key_id: string | null;
+      n: number;
+    }[];
     db.close();
   } catch (err) {
     ledger = { error: -1 };
@@ -492,6 +550,8 @@ async function evidence(e: Env): Promise<{ lines: string[]; json: Record<string,
       Object.entries(ledger)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || 'none'
+    }; by tenant and key: ${
+      byTenant.map((r) => `${r.tenant ?? 'none'}/${r.key_id ?? 'no key'} ${r.n}`).join(', ') || 'none'
     }); ` +
       `rows marked aborted are requests the load generator cut off when its run time ended. ${warnings.length} warn/error log lines${warnings.length ? ` (first: ${warnings[0]!.slice(0, 200)})` : ''}.`,
   ];
@@ -501,6 +561,7 @@ async function evidence(e: Env): Promise<{ lines: string[]; json: Record<string,
       accessLogLines: access,
       logBytes: statSync(logFile).size,
       ledger,
+      ledgerByTenant: byTenant,
       warnLines: warnings.length,
       firstWarn: warnings[0] ?? null,
     },
@@ -526,7 +587,7 @@ async function setup(cfg: BenchConfig): Promise<Env> {
     tollgateOverload: await freePort(),
   };
   if (cfg.loadgenCpu !== null) pinSelf(cfg.loadgenCpu);
-  return { cfg, ports, scratch, out, procs: {}, eldWindows: {} };
+  return { cfg, ports, scratch, out, procs: {}, eldWindows: {}, key: null };
 }
 
 async function teardown(e: Env): Promise<void> {
@@ -574,29 +635,55 @@ async function main(): Promise<number> {
     const runs: RunRecord[] = [];
     const warmed = new Set<string>();
     let retries = 0;
+    /** One recorded cell: warm-up once per target, mode and variant; measured again when other jobs were busy. */
+    const cell = async (
+      target: TargetName,
+      mode: Mode,
+      conc: number,
+      rep: number,
+      durationS: number,
+      variant: Variant,
+    ): Promise<void> => {
+      const w = `${target}|${mode}|${variant.name}`;
+      const warmupS = variant === STD ? cfg.warmupS : cfg.sizeWarmupS;
+      if (!warmed.has(w) && warmupS > 0) {
+        warmed.add(w);
+        await measure(e, target, mode, 32, 0, warmupS, false, variant);
+      }
+      let rec = await measure(e, target, mode, conc, rep, durationS, true, variant);
+      if (rec.foreignCores > cfg.noisyCores && retries < cfg.maxRetries) {
+        retries++;
+        log(
+          `  other jobs used ${rec.foreignCores.toFixed(2)} cores during that run: measuring it again (retry ${retries}/${cfg.maxRetries})`,
+        );
+        const again = await measure(e, target, mode, conc, rep, durationS, true, variant);
+        if (again.foreignCores < rec.foreignCores) rec = again;
+      }
+      runs.push(rec);
+      writeFileSync(join(e.out, 'runs.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    };
     for (let rep = 1; rep <= cfg.reps; rep++) {
       const order = rep % 2 === 1 ? cfg.targets : [...cfg.targets].reverse();
-      for (const mode of cfg.modes) {
-        for (const conc of cfg.concs) {
-          for (const target of order) {
-            if (!warmed.has(`${target}|${mode}`) && cfg.warmupS > 0) {
-              warmed.add(`${target}|${mode}`);
-              await measure(e, target, mode, 32, 0, cfg.warmupS, false);
-            }
-            let rec = await measure(e, target, mode, conc, rep, cfg.durationS, true);
-            if (rec.foreignCores > cfg.noisyCores && retries < cfg.maxRetries) {
-              retries++;
-              log(
-                `  other jobs used ${rec.foreignCores.toFixed(2)} cores during that run: measuring it again (retry ${retries}/${cfg.maxRetries})`,
-              );
-              const again = await measure(e, target, mode, conc, rep, cfg.durationS, true);
-              if (again.foreignCores < rec.foreignCores) rec = again;
-            }
-            runs.push(rec);
-            writeFileSync(join(e.out, 'runs.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
-          }
-        }
-      }
+      for (const mode of cfg.modes)
+        for (const conc of cfg.concs)
+          for (const target of order) await cell(target, mode, conc, rep, cfg.durationS, STD);
+    }
+    // The size rows (c=32, floor and Tollgate): request body 1 / 32 / 256 KB (JSON) and a
+    // 500-frame stream beside the matrix's 25-frame one (SSE c=32, measured above; measured
+    // here too when the matrix left it out). Their slopes give the cost per extra KB / frame.
+    const sizeTargets = cfg.targets.filter((t): t is 'floor' | 'tollgate' => t !== 'direct');
+    const sizeVariants: [Mode, Variant][] = cfg.bodySizesKb.map((kb): [Mode, Variant] => [
+      'json',
+      { name: `body ${kb} KB`, bodyBytes: kb * 1024 },
+    ]);
+    if (cfg.longStream && cfg.upstream === 'canned') {
+      if (!cfg.modes.includes('sse') || !cfg.concs.includes(32)) sizeVariants.push(['sse', STD]);
+      sizeVariants.push(['sse', { name: '500 frames', long: true }]);
+    }
+    for (let rep = 1; rep <= cfg.reps; rep++) {
+      const order = rep % 2 === 1 ? sizeTargets : [...sizeTargets].reverse();
+      for (const [mode, variant] of sizeVariants)
+        for (const target of order) await cell(target, mode, 32, rep, cfg.sizeDurationS, variant);
     }
 
     log(
@@ -624,7 +711,10 @@ async function main(): Promise<number> {
     }
     const rows = summarize(runs);
     const errorsTotal = runs.reduce((a, r) => a + r.errors, 0) + checkProbeErrors(probed);
-    const vs = [...verdicts(rows, probed, errorsTotal, reuse), ...(overload ? overloadVerdicts(overload) : [])];
+    const vs = [
+      ...verdicts(rows, probed, errorsTotal, reuse, idleRssMb),
+      ...(overload ? overloadVerdicts(overload) : []),
+    ];
     const meta: Meta = {
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
       host: `${CPUS} CPU ${cpus()[0]?.model.trim() ?? ''}`,

@@ -61,6 +61,13 @@ export interface BenchConfig {
   noisyCores: number;
   /** At most this many such re-runs per bench run (keeps the total time bounded). */
   maxRetries: number;
+  /** Request body sizes (KB) of the body-size rows (JSON, c=32, floor and Tollgate); empty skips them. */
+  bodySizesKb: number[];
+  /** Measure the 500-frame stream row (SSE, c=32, floor and Tollgate) beside the 25-frame one. */
+  longStream: boolean;
+  /** Seconds per run of the size rows (body size, stream length), and of their warm-up per target. */
+  sizeDurationS: number;
+  sizeWarmupS: number;
 }
 
 export function readConfig(argv: string[]): BenchConfig {
@@ -107,5 +114,16 @@ export function readConfig(argv: string[]): BenchConfig {
     profileIntervalUs: Math.max(50, Math.round(num('BENCH_PROFILE_INTERVAL_US', 500))),
     noisyCores: num('BENCH_NOISY_CORES', 0.25),
     maxRetries: Math.round(num('BENCH_MAX_RETRIES', quick ? 0 : 2)),
+    bodySizesKb:
+      env.BENCH_SIZE_ROWS === '0'
+        ? []
+        : (env.BENCH_BODY_KB ?? (quick ? '1,256' : '1,32,256')).split(',').map((x) => {
+            const n = Number(x);
+            if (!Number.isInteger(n) || n < 1 || n > 2048) throw new Error(`BENCH_BODY_KB: bad size ${x}`);
+            return n;
+          }),
+    longStream: env.BENCH_SIZE_ROWS !== '0',
+    sizeDurationS: num('BENCH_SIZE_DURATION', quick ? 2 : 5),
+    sizeWarmupS: num('BENCH_SIZE_WARMUP', quick ? 0 : 1),
   };
 }

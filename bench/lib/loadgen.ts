@@ -2,9 +2,12 @@
 // bench/chat.lua, or autocannon in its own Node process (bench/tools/autocannon-run.ts).
 // Both are closed-loop: `conc` connections, each sending its next request when the previous
 // answer (for SSE: the whole stream) has ended.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchConfig } from './config.js';
 import { runToEnd } from './procs.js';
+import { CHAT_PATH, chatBody } from './wire.js';
 
 export interface LoadResult {
   requests: number;
@@ -41,19 +44,45 @@ interface Raw {
   err_timeout: number;
 }
 
-export async function runLoad(
-  cfg: BenchConfig,
-  opts: { url: string; model: string; conc: number; durationS: number; stream: boolean; label: string },
-  onPid?: (pid: number) => void,
-): Promise<LoadResult> {
+export interface LoadOptions {
+  /** The target's origin, with a path prefix for the long-stream variant (`http://host:port/long`). */
+  url: string;
+  model: string;
+  conc: number;
+  durationS: number;
+  stream: boolean;
+  label: string;
+  /** The virtual key, sent as `authorization: Bearer …` to every target. */
+  key: string;
+  /** Pad the request body to this many bytes (chatBody); default: the 330-byte request. */
+  bodyBytes?: number;
+  /** Where wrk's request body file is written. */
+  scratch: string;
+}
+
+/** wrk reads its body from a file (a 256 KB body does not fit in an environment variable). */
+function bodyFile(opts: LoadOptions): string {
+  const file = join(opts.scratch, `body-${opts.model}-${opts.stream ? 'sse' : 'json'}-${opts.bodyBytes ?? 0}.json`);
+  if (!existsSync(file)) writeFileSync(file, chatBody(opts.stream, opts.model, opts.bodyBytes));
+  return file;
+}
+
+export async function runLoad(cfg: BenchConfig, opts: LoadOptions, onPid?: (pid: number) => void): Promise<LoadResult> {
   const timeoutMs = (opts.durationS + 30) * 1000;
+  const url = new URL(opts.url);
+  const path = url.pathname.replace(/\/$/, '') + CHAT_PATH;
   const run =
     cfg.loadgen === 'wrk'
       ? await runToEnd(
           cfg.loadgenCpu,
           'wrk',
-          ['-t1', `-c${opts.conc}`, `-d${opts.durationS}s`, '--timeout', '10s', '-s', LUA, opts.url],
-          { STREAM: opts.stream ? '1' : '0', MODEL: opts.model, LABEL: opts.label },
+          ['-t1', `-c${opts.conc}`, `-d${opts.durationS}s`, '--timeout', '10s', '-s', LUA, url.origin],
+          {
+            BODY_FILE: bodyFile(opts),
+            CHAT_PATH: path,
+            AUTHORIZATION: `Bearer ${opts.key}`,
+            LABEL: opts.label,
+          },
           timeoutMs,
           onPid,
         )
@@ -68,6 +97,8 @@ export async function runLoad(
               durationS: opts.durationS,
               stream: opts.stream,
               model: opts.model,
+              key: opts.key,
+              bodyBytes: opts.bodyBytes,
             }),
           },
           timeoutMs,

@@ -3,12 +3,14 @@
 // `upstreamMs` late), on the gateway core. First one call at a time (the unloaded p50), then
 // 4 × cap connections in a closed loop: cap of them are admitted at any moment, the rest are
 // refused and come straight back (a worst case: real clients wait for `retry-after`). Reports
-// the admitted calls' p99 against the unloaded p50, and how fast the refusals come.
+// the admitted calls' p99 against the unloaded p50, and how fast the refusals come. Like the main
+// Tollgate, it authenticates every call by a virtual key with a hard budget (bench/lib/key.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../tools/overload-run.js';
 import type { BenchConfig } from './config.js';
+import { provisionKey } from './key.js';
 import { HZ, busyShare, cpuTimes, procTicks, rssMb, runToEnd, sleep, start, stop, waitForPort } from './procs.js';
 import type { Verdict } from './report.js';
 
@@ -64,7 +66,7 @@ export async function runOverload(opts: {
   writeFileSync(
     configFile,
     [
-      `# written by bench/lib/overload.ts: the main bench's Tollgate, with a small cap on calls in flight`,
+      `# written by bench/lib/overload.ts: the main bench's Tollgate (virtual key with a hard budget), with a small cap on calls in flight`,
       `server: { host: 127.0.0.1, port: ${port}, shutdownGraceMs: 3000, maxInFlight: ${settings.cap} }`,
       `log: { level: info, format: json }`,
       `admin: { apiKey: "${ADMIN}" }`,
@@ -76,6 +78,7 @@ export async function runOverload(opts: {
       ``,
     ].join('\n'),
   );
+  const key = await provisionKey(configFile, opts.env);
   const proc = start(
     'tollgate-overload',
     cfg.gwCpu,
@@ -96,7 +99,7 @@ export async function runOverload(opts: {
         cfg.loadgenCpu,
         process.execPath,
         ['--import', 'tsx', TOOL],
-        { OVERLOAD_ARGS: JSON.stringify({ url, model: 'gpt-4o-mini', conc, durationS, warmupS }) },
+        { OVERLOAD_ARGS: JSON.stringify({ url, model: 'gpt-4o-mini', conc, durationS, warmupS, key: key.secret }) },
         (durationS + warmupS + 60) * 1000,
       );
       const line = r.stdout.split('\n').find((l) => l.startsWith('{'));

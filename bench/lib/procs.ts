@@ -34,6 +34,8 @@ export interface Started {
   child: ChildProcess;
   pid: number;
   exited: Promise<number | null>;
+  /** Set by stop() / killAllStarted(): an exit before that is reported on stderr. */
+  stopping?: boolean;
 }
 
 const started: Started[] = [];
@@ -54,8 +56,18 @@ export function start(
   const fd = openSync(logFile, 'a');
   const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const s: Started = { name, child, pid: child.pid!, exited };
+  const s: Started = { name, child, pid: child.pid!, exited: Promise.resolve(null) };
+  s.exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A helper that dies mid-run (a crash, or a signal from outside the bench) would otherwise
+      // only show up later as ECONNREFUSED: say who, when and how.
+      if (!s.stopping)
+        process.stderr.write(
+          `[bench ${new Date().toISOString().slice(11, 19)}] ${name} (pid ${s.pid}) exited unexpectedly: code ${code}, signal ${signal} (log: ${logFile})\n`,
+        );
+      resolve(code);
+    }),
+  );
   started.push(s);
   return s;
 }
@@ -63,6 +75,7 @@ export function start(
 /** Stops one child by PID (SIGTERM, then SIGKILL after `graceMs`); resolves with its exit code. */
 export async function stop(s: Started, graceMs = 5000): Promise<number | null> {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return s.child.exitCode;
+  s.stopping = true;
   s.child.kill('SIGTERM');
   const timer = setTimeout(() => s.child.kill('SIGKILL'), graceMs);
   const code = await s.exited;
@@ -72,7 +85,11 @@ export async function stop(s: Started, graceMs = 5000): Promise<number | null> {
 
 /** Kills whatever this bench started and is still running (used on errors and signals). */
 export function killAllStarted(): void {
-  for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  for (const s of started)
+    if (s.child.exitCode === null && s.child.signalCode === null) {
+      s.stopping = true;
+      s.child.kill('SIGKILL');
+    }
 }
 
 /** Runs a child to completion, collecting stdout; bounded by `timeoutMs`. */

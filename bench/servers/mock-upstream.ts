@@ -6,6 +6,9 @@
 //   POST /v1/chat/completions                 -> fixed 824-byte chat.completion JSON with usage
 //   POST ... with "stream": true              -> 25 SSE frames (role, 21 content, finish, usage)
 //                                                + data: [DONE], one write per frame, no pause
+//   POST /long/v1/chat/completions, streaming  -> the long stream: 500 SSE frames (role, 496
+//                                                content, finish, usage, [DONE]), same writes
+//                                                (the stream-length row; any listener)
 //   anything else                             -> 404 JSON error
 //
 // Listeners (127.0.0.1 only):
@@ -30,7 +33,15 @@
 // upstream connections opens about one per request).
 // Prints `listening <port>` per listener on stdout.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { COMPLETION_TEXT, STREAM_WORDS, USAGE_JSON, USAGE_STREAM } from '../lib/wire.js';
+import {
+  COMPLETION_TEXT,
+  LONG_PREFIX,
+  LONG_STREAM_WORDS,
+  LONG_USAGE_STREAM,
+  STREAM_WORDS,
+  USAGE_JSON,
+  USAGE_STREAM,
+} from '../lib/wire.js';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.MOCK_PORT ?? 9100);
@@ -86,10 +97,13 @@ function chunk(delta: unknown, finish: string | null, usage?: unknown): string {
   return 'data: ' + JSON.stringify(o) + '\n\n';
 }
 
-const sseFrames = [chunk({ role: 'assistant', content: '', refusal: null }, null)]
-  .concat(STREAM_WORDS.map((w) => chunk({ content: w }, null)))
-  .concat([chunk({}, 'stop'), chunk(null, null, USAGE_STREAM), 'data: [DONE]\n\n'])
-  .map((s) => Buffer.from(s));
+const frames = (words: string[], usage: unknown): Buffer[] =>
+  [chunk({ role: 'assistant', content: '', refusal: null }, null)]
+    .concat(words.map((w) => chunk({ content: w }, null)))
+    .concat([chunk({}, 'stop'), chunk(null, null, usage), 'data: [DONE]\n\n'])
+    .map((s) => Buffer.from(s));
+const sseFrames = frames(STREAM_WORDS, USAGE_STREAM);
+const longFrames = frames(LONG_STREAM_WORDS, LONG_USAGE_STREAM);
 
 const notFound = Buffer.from(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
 
@@ -135,10 +149,17 @@ function handler(port: number, pacing: Pacing) {
         return;
       }
       let stream = false;
-      try {
-        stream = (JSON.parse(Buffer.concat(parts).toString('utf8')) as { stream?: unknown }).stream === true;
-      } catch {
-        // treat as non-stream
+      const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      if (body.length > 4096) {
+        // The body-size rows (up to 256 KB): a parse would cost the mock's core more than the
+        // gateway's work; the bench's bodies (and a gateway's re-serialisation) have no spaces.
+        stream = body.includes('"stream":true');
+      } else {
+        try {
+          stream = (JSON.parse(body.toString('utf8')) as { stream?: unknown }).stream === true;
+        } catch {
+          // treat as non-stream
+        }
       }
       if (!stream) {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': completion.length });
@@ -146,6 +167,11 @@ function handler(port: number, pacing: Pacing) {
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (req.url.startsWith(LONG_PREFIX + '/')) {
+        for (const f of longFrames) res.write(f);
+        finish(res);
+        return;
+      }
       if (gapMs <= 0) {
         for (const f of sseFrames) res.write(f); // zero inter-chunk delay, one write per chunk
         finish(res);

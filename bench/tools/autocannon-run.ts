@@ -3,10 +3,11 @@
 // previous answer ends. Latency is recorded here from autocannon's per-response timings
 // (float ms), because autocannon's own histogram has 1 ms resolution.
 //
-// Input: env AC_ARGS = JSON {url, connections, durationS, stream, model, timeoutS}.
+// Input: env AC_ARGS = JSON {url, connections, durationS, stream, model, key, bodyBytes, timeoutS}
+// (url may carry a path prefix, as the long-stream variant's does).
 // Output: one JSON line on stdout, the same fields as bench/chat.lua prints for wrk.
 import autocannon from 'autocannon';
-import { CHAT_PATH, REQUEST_HEADERS, chatBody } from '../lib/wire.js';
+import { CHAT_PATH, chatBody, requestHeaders } from '../lib/wire.js';
 import { percentile } from '../lib/stats.js';
 
 interface Args {
@@ -15,6 +16,8 @@ interface Args {
   durationS: number;
   stream: boolean;
   model?: string;
+  key: string;
+  bodyBytes?: number;
   timeoutS?: number;
 }
 
@@ -28,8 +31,8 @@ const instance = autocannon(
   {
     url: args.url + CHAT_PATH,
     method: 'POST',
-    headers: { ...REQUEST_HEADERS },
-    body: chatBody(args.stream, args.model),
+    headers: requestHeaders(args.key),
+    body: chatBody(args.stream, args.model, args.bodyBytes),
     connections: args.connections,
     duration: args.durationS,
     timeout: args.timeoutS ?? 10,

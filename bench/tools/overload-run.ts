@@ -4,11 +4,11 @@
 // (admitted), 503 with `code: overloaded` (shed), anything else. wrk and autocannon only give
 // one latency distribution for all answers, which is why this exists.
 //
-// Input: env OVERLOAD_ARGS = JSON {url, model, conc, durationS, warmupS}.
+// Input: env OVERLOAD_ARGS = JSON {url, model, conc, durationS, warmupS, key}.
 // Output: one JSON object on stdout (see `Result`).
 import { Pool } from 'undici';
 import { percentile } from '../lib/stats.js';
-import { CHAT_PATH, REQUEST_HEADERS, chatBody } from '../lib/wire.js';
+import { CHAT_PATH, chatBody, requestHeaders } from '../lib/wire.js';
 
 interface Args {
   url: string;
@@ -16,6 +16,8 @@ interface Args {
   conc: number;
   durationS: number;
   warmupS: number;
+  /** The virtual key of the overload row's Tollgate. */
+  key: string;
 }
 
 export interface Latencies {
@@ -40,6 +42,7 @@ export interface Result {
 
 const args = JSON.parse(process.env.OVERLOAD_ARGS ?? '{}') as Args;
 const body = chatBody(false, args.model);
+const headers = requestHeaders(args.key);
 const pool = new Pool(args.url, { connections: args.conc, pipelining: 1, keepAliveTimeout: 60_000 });
 
 const admitted: number[] = [];
@@ -56,7 +59,7 @@ async function worker(): Promise<void> {
   while (performance.now() < end) {
     const start = process.hrtime.bigint();
     try {
-      const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers: REQUEST_HEADERS, body });
+      const res = await pool.request({ path: CHAT_PATH, method: 'POST', headers, body });
       const text = await res.body.text();
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (performance.now() < measureFrom) continue;

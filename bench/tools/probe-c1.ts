@@ -9,10 +9,10 @@
 // after the role-only opening chunk, as when a model thinks before its first token: shows
 // whether the gateway forwards that opening chunk at once or waits for content).
 //
-// Input: env PROBE_ARGS = JSON {targets: [{name, variants: {base, paced, rolePaused: {url, model}}}], n, nPaced, warmup}.
+// Input: env PROBE_ARGS = JSON {targets: [{name, variants: {base, paced, rolePaused: {url, model}}}], n, nPaced, warmup, key}.
 // Output: one JSON object on stdout: {mode: {target: {n, errors, p50_ms, p99_ms, ttfb_*, ttft_*}}}.
 import { Client } from 'undici';
-import { CHAT_PATH, REQUEST_HEADERS, chatBody } from '../lib/wire.js';
+import { CHAT_PATH, chatBody, requestHeaders } from '../lib/wire.js';
 import { percentile } from '../lib/stats.js';
 
 interface Endpoint {
@@ -28,10 +28,13 @@ interface Args {
   n: number;
   nPaced: number;
   warmup: number;
+  /** The bench's virtual key, sent to every target. */
+  key: string;
 }
 export type ProbeMode = 'json' | 'sse' | 'sse-paced' | 'sse-role-paused';
 
 const args = JSON.parse(process.env.PROBE_ARGS ?? '{}') as Args;
+const headers = requestHeaders(args.key);
 const clients = new Map<string, Client>();
 const client = (url: string): Client => {
   let c = clients.get(url);
@@ -52,7 +55,7 @@ async function one(
   const res = await client(ep.url).request({
     path: CHAT_PATH,
     method: 'POST',
-    headers: REQUEST_HEADERS,
+    headers,
     body: chatBody(stream, ep.model),
   });
   let firstByte: bigint | null = null;

@@ -86,9 +86,12 @@ void describe('the npm package', () => {
       const files = pack!.files.map((f) => f.path);
       console.log(`# tarball ${pack!.filename}: ${pack!.size} bytes, ${files.length} files`);
 
-      // What is in it: the build, the bin, the README; no tests, bench, TypeScript sources or local files.
+      // What is in it: the build, the bin, the README, the LICENSE; no tests, bench, TypeScript sources or local files.
       for (const file of files) {
-        assert.ok(file.startsWith('dist/') || ['package.json', 'README.md', 'bin/tollgate.js'].includes(file), file);
+        assert.ok(
+          file.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE', 'bin/tollgate.js'].includes(file),
+          file,
+        );
         assert.doesNotMatch(file, /(^|\/)(test|bench)\//, file);
         assert.ok(!file.endsWith('.ts') || file.endsWith('.d.ts'), file);
         assert.doesNotMatch(file, /\.(test|bench)\.|-test-kit\.|-contract\./, file);
@@ -99,6 +102,7 @@ void describe('the npm package', () => {
         'dist/server.js',
         'dist/server.d.ts',
         'dist/cli/main.js',
+        'LICENSE',
       ])
         assert.ok(files.includes(needed), needed);
       assert.ok(files.includes('dist/pricing/prices.json'), 'the bundled price table');
