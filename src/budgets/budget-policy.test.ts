@@ -27,7 +27,10 @@ const models = new ModelRegistry({
 });
 const book = new PriceBook();
 
-async function setup(budgets: BudgetInput[], options: { store?: BudgetStore; ledger?: number } = {}) {
+async function setup(
+  budgets: BudgetInput[],
+  options: { store?: BudgetStore; ledger?: number; meterStreams?: 'uncapped' | 'always' } = {},
+) {
   const clock = new FakeClock(Date.UTC(2026, 10, 28));
   const registry = await BudgetRegistry.start({ configured: budgets, repository: null, refreshIntervalMs: 1_000, log });
   const store = options.store ?? createMemoryBudgetStore(() => clock.wallNow());
@@ -45,6 +48,7 @@ async function setup(budgets: BudgetInput[], options: { store?: BudgetStore; led
     models,
     priceOf: (d) => book.lookup('openai', d.model)!,
     estimate: { countBudgetMs: 50, defaultMaxOutputTokens: 1_000 },
+    ...(options.meterStreams ? { meterStreams: options.meterStreams } : {}),
     log,
   });
   const context = (): CallContext => ({
@@ -154,8 +158,13 @@ void describe('budget policy', () => {
     assert.equal((await open.policy.wrap(ok)(chat('big'), open.context())).kind, 'chat');
   });
 
-  void it('meters a stream and cuts it in-band when its budget has no room to extend', async () => {
-    const { policy, context } = await setup([{ id: 's', scope: { kind: 'global' }, window: 'daily', limitMicros: 60 }]);
+  void it('meterStreams always: meters a stream and cuts it in-band when its budget has no room to extend', async () => {
+    const { policy, context } = await setup(
+      [{ id: 's', scope: { kind: 'global' }, window: 'daily', limitMicros: 60 }],
+      {
+        meterStreams: 'always',
+      },
+    );
     const chunk = (content: string): ChatChunk => ({
       id: 'c',
       object: 'chat.completion.chunk',
@@ -183,5 +192,68 @@ void describe('budget policy', () => {
       (err: GatewayError) => err.code === 'budget_exceeded',
     );
     assert.ok(received.length >= 5 && received.length < 100, `streamed ${received.length} chunks`);
+  });
+
+  void it('by default a stream sent with an output limit is not read: relayed whole, its frames never parsed', async () => {
+    const { policy, context } = await setup([{ id: 's', scope: { kind: 'global' }, window: 'daily', limitMicros: 60 }]);
+    const frame = JSON.stringify({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: { content: ' word' }, finish_reason: null }],
+    });
+    const upstream = async (): Promise<GatewayResult> => ({
+      kind: 'stream',
+      batches: (async function* () {
+        for (let i = 0; i < 10; i++) yield ChunkBatch.fromJson(Array.from({ length: 10 }, () => frame));
+      })(),
+    });
+    // The same overrun as above (max_tokens 5, 100 chunks): the upstream was told the limit, so
+    // the stream is trusted to it; the settle step still prices what the usage report says.
+    const call: GatewayCall = { ...chat('small', 5), stream: true, includeUsage: false } as GatewayCall;
+    const result = await policy.wrap(upstream)(call, context());
+    if (result.kind !== 'stream') throw new Error('a stream expected');
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+      parses++;
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    let sse = '';
+    try {
+      for await (const batch of result.batches) sse += batch.toSse();
+    } finally {
+      JSON.parse = parse;
+    }
+    assert.equal(parses, 0);
+    assert.equal(sse.split('data: ').length - 1, 100);
+  });
+
+  void it('by default a stream sent without an output limit (a soft budget sets no cap) is metered', async () => {
+    const { policy, context } = await setup([
+      { id: 's', scope: { kind: 'global' }, window: 'daily', limitMicros: 1_000_000, action: 'soft' },
+    ]);
+    let counted = 0;
+    const upstream = async (): Promise<GatewayResult> => ({
+      kind: 'stream',
+      batches: (async function* () {
+        const batch = ChunkBatch.fromJson([
+          '{"id":"c","object":"chat.completion.chunk","created":0,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}',
+        ]);
+        const outputText = batch.outputText.bind(batch);
+        batch.outputText = () => {
+          counted++;
+          return outputText();
+        };
+        yield batch;
+      })(),
+    });
+    const { max_tokens: _none, ...request } = (chat('small') as { request: Record<string, unknown> }).request;
+    const call = { kind: 'chat', stream: true, includeUsage: false, request } as GatewayCall;
+    const result = await policy.wrap(upstream)(call, context());
+    if (result.kind !== 'stream') throw new Error('a stream expected');
+    for await (const _batch of result.batches);
+    assert.equal(counted, 1);
   });
 });

@@ -30,11 +30,15 @@ export interface BudgetPolicyOptions {
   /** The price of a deployment (every deployment has one: checked at start-up). */
   priceOf: (deployment: Deployment) => ModelPrice;
   estimate: EstimateOptions;
+  /** `budgets.meterStreams`: count only streams sent upstream without an output limit (default), or all. */
+  meterStreams?: 'uncapped' | 'always';
   log: Logger;
 }
 
 /** Output tokens a stream is granted at a time when it needs more than it reserved. */
 const EXTEND_STEP_TOKENS = 256;
+/** A stream renews its reservation this often. */
+const RENEW_EVERY_MS = 60_000;
 
 /** A reservation and the estimate it was sized by: what a stream is metered against. */
 interface Held {
@@ -50,8 +54,10 @@ interface Held {
  *    (downgrade), or let it through and alert (soft);
  * 4. when a hard (or downgrade) budget applies and the request sets no output limit, send the
  *    upstream the limit the reservation covers (`withOutputCaps`), so no answer can outspend it;
- * 5. meter a stream as it flows: when it outgrows its reservation, ask for more, and cut it with
- *    an in-band `budget_exceeded` event when a hard budget has no more room.
+ * 5. meter a stream as it flows (one sent upstream without an output limit, or every one with
+ *    `meterStreams: always`): when it outgrows its reservation, ask for more, and cut it with an
+ *    in-band `budget_exceeded` event when a hard budget has no more room. A stream whose upstream
+ *    request carries a limit the reservation covers is not parsed or counted; only kept alive.
  * The settle step (`settleBudgets`) turns the reservation into the call's actual cost.
  */
 export function budgetPolicy(options: BudgetPolicyOptions): Policy {
@@ -128,7 +134,12 @@ export function budgetPolicy(options: BudgetPolicyOptions): Policy {
         };
         const result = await next(target, ctx);
         if (result.kind !== 'stream') return result;
-        return { kind: 'stream', batches: meter(result.batches, { reservation, estimate }, service, ctx) };
+        const counted = options.meterStreams === 'always' || !isCapped(target);
+        const held = { reservation, estimate };
+        return {
+          kind: 'stream',
+          batches: counted ? meter(result.batches, held, service, ctx) : keepAlive(result.batches, held, service, ctx),
+        };
       };
       return handler;
     },
@@ -204,7 +215,6 @@ async function* meter(
 ): AsyncGenerator<ChunkBatch> {
   const counter = new StreamTokenCounter(estimate.price.encoding ?? 'o200k_base');
   let allowed = outputAllowance(reservation.amountMicros, estimate);
-  const renewEveryMs = 60_000;
   for await (const batch of batches) {
     const before = counter.clone();
     const parts = batch.outputText();
@@ -222,10 +232,28 @@ async function* meter(
         );
       }
       allowed = outputAllowance(reservation.amountMicros, estimate);
-    } else if (ctx.clock.wallNow() - reservation.renewedAt > renewEveryMs) {
+    } else if (ctx.clock.wallNow() - reservation.renewedAt > RENEW_EVERY_MS) {
       // A long stream keeps its reservation alive (it would otherwise expire as if orphaned).
       await service.extend(reservation, 0);
     }
+    yield batch;
+  }
+}
+
+/** Whether the upstream request carries an output limit (the client's, or the caps the reservation covers). */
+function isCapped(call: GatewayCall): boolean {
+  return call.kind === 'chat' && (hasOutputLimit(call.request) || call.outputCaps !== undefined);
+}
+
+/** A long stream's reservation renewed (it would otherwise expire as if orphaned); nothing read. */
+async function* keepAlive(
+  batches: AsyncIterable<ChunkBatch>,
+  { reservation }: Held,
+  service: BudgetService,
+  ctx: CallContext,
+): AsyncGenerator<ChunkBatch> {
+  for await (const batch of batches) {
+    if (ctx.clock.wallNow() - reservation.renewedAt > RENEW_EVERY_MS) await service.extend(reservation, 0);
     yield batch;
   }
 }

@@ -117,7 +117,14 @@ export async function createCostControls(options: CostControlsOptions): Promise<
       countBudgetMs: config.budgets.countBudgetMs,
       defaultMaxOutputTokens: config.budgets.defaultMaxOutputTokens,
     };
-    const policy = budgetPolicy({ service: budgets, models, priceOf, estimate, log });
+    const policy = budgetPolicy({
+      service: budgets,
+      models,
+      priceOf,
+      estimate,
+      meterStreams: config.budgets.meterStreams,
+      log,
+    });
     const activeRegistry = registry;
     return {
       prices,

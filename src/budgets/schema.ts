@@ -59,6 +59,14 @@ export const budgetsConfigSchema = z
     defaultMaxOutputTokens: z.number().int().positive().default(16_384),
     /** Longest time one request may spend counting tokens exactly before estimating (pre-flight). */
     countBudgetMs: z.number().positive().default(3),
+    /**
+     * Which streams under a reservation are counted live, to be cut in-band when they outgrow
+     * it: `uncapped` (default) those sent upstream without an output limit (a cap covered by the
+     * reservation, or the client's `max_tokens`, already bounds the rest); `always` every one,
+     * which also stops an upstream that writes past the limit it was sent (costs a JSON parse
+     * and a token count per chunk).
+     */
+    meterStreams: z.enum(['uncapped', 'always']).default('uncapped'),
     limits: z.array(budgetLimitSchema).default([]),
     alerts: alertsSchema.prefault({}),
   })

@@ -164,9 +164,10 @@ void describe('budgets, end to end (one process, memory store)', () => {
   void it('cuts a stream that outgrows its reservation with an in-band budget_exceeded event, priced for what was streamed', async () => {
     // The model's table entry claims at most 16 output tokens; this upstream streams 200 (it
     // ignores the limit the gateway sends, 16): the reservation cannot cover it and the budget
-    // has no room to extend.
+    // has no room to extend. Only `meterStreams: always` reads a stream that was sent a limit.
     const price = { inputPerMTok: 1, outputPerMTok: 4, maxOutputTokens: 16, encoding: 'o200k_base' as const };
     const { gw, rows } = await start({
+      budgets: { meterStreams: 'always' },
       providers: { mock: { type: 'mock', scenario: { completionTokens: 200 } } },
       models: { chat: { deployments: [{ provider: 'mock', model: 'runaway', price }] } },
     });
