@@ -57,20 +57,24 @@ export function countChatPrompt(
   const budget = options.budget ?? new WorkBudget();
   const opts: CountOptions = { budget, ...(options.encoding ? { encoding: options.encoding } : {}) };
   const count = (text: string): TokenCount => countText(text, opts);
+  // What a client sends again on every call (history, system prompt, tools) is remembered; the
+  // newest message is counted afresh.
+  const again: CountOptions = { ...opts, remember: true };
+  const last = request.messages.length - 1;
   const functions = (request.tools ?? []).filter((t) => t.type === 'function').map(toFunctionDefinition);
   const hasTools = functions.length > 0;
   const parts: TokenCount[] = [fixed(REPLY_PRIMING)];
   let systemPadded = false;
   let images = 0;
 
-  for (const message of request.messages) {
+  for (const [index, message] of request.messages.entries()) {
     let text = messageText(message);
     if (hasTools && message.role === 'system' && !systemPadded) {
       systemPadded = true;
       if (text.length > 0 && !text.endsWith('\n')) text += '\n';
     }
     parts.push(fixed(PER_MESSAGE - (message.role === 'function' ? FUNCTION_ROLE_DISCOUNT : 0)));
-    parts.push(count(message.role), count(text));
+    parts.push(count(message.role), index < last ? countText(text, again) : count(text));
     if (typeof message.name === 'string' && message.name.length > 0) parts.push(count(message.name), fixed(PER_NAME));
     for (const call of message.tool_calls ?? []) {
       parts.push(count(call.function.name), count(call.function.arguments), fixed(PER_TOOL_CALL));
@@ -83,7 +87,7 @@ export function countChatPrompt(
   }
 
   if (hasTools) {
-    parts.push(count(formatFunctionDefinitions(functions)), fixed(TOOLS_OVERHEAD));
+    parts.push(countText(formatFunctionDefinitions(functions), again), fixed(TOOLS_OVERHEAD));
     if (request.messages.some((m) => m.role === 'system')) parts.push(fixed(-SYSTEM_WITH_TOOLS_DEDUCTION));
   }
   const choice = request.tool_choice;

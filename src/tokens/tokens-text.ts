@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { segments } from './tokens-segments.js';
 
 /**
@@ -66,6 +67,29 @@ export function loadEncoding(name: EncodingName): Promise<void> {
 }
 
 /** Default time one request may spend counting tokens exactly. */
+/**
+ * Exact counts of recent long texts that callers asked to `remember`, per encoding: a
+ * conversation resends its history and its system prompt on every turn, so a budget's pre-flight
+ * count would otherwise re-tokenize all of it each call (quadratic over a conversation). Looking a text up costs hashing it, about a
+ * tenth of counting it. Texts under `MEMO_MIN_CHARS` are cheaper to count than to keep;
+ * `MEMO_MAX_CHARS` bounds the memory (characters held, per encoding).
+ */
+const MEMO_MIN_CHARS = 256;
+const MEMO_MAX_CHARS = 4_000_000;
+const memos = new Map<EncodingName, LRUCache<string, number>>();
+
+function memoFor(encoding: EncodingName): LRUCache<string, number> {
+  let memo = memos.get(encoding);
+  if (!memo) {
+    memo = new LRUCache<string, number>({
+      maxSize: MEMO_MAX_CHARS,
+      sizeCalculation: (_tokens, text) => text.length,
+    });
+    memos.set(encoding, memo);
+  }
+  return memo;
+}
+
 export const DEFAULT_COUNT_BUDGET_MS = 3;
 /** Tokens per character assumed for text estimated before anything was counted. */
 const DEFAULT_RATIO = 0.3;
@@ -105,6 +129,11 @@ export class WorkBudget {
 
 export interface CountOptions {
   encoding?: EncodingName;
+  /**
+   * Keep the exact count of this text (when long) and reuse it: for text a client sends again
+   * and again, a conversation's history, its system prompt, its tool definitions.
+   */
+  remember?: boolean;
   /** Shared by every count of one request; a fresh 3 ms budget when omitted. */
   budget?: WorkBudget;
 }
@@ -119,6 +148,13 @@ export function countText(text: string, options: CountOptions = {}): TokenCount 
   const encoding = options.encoding ?? 'o200k_base';
   const budget = options.budget ?? new WorkBudget();
   const counter = counters.get(encoding);
+  const memo =
+    options.remember === true && counter !== undefined && text.length >= MEMO_MIN_CHARS ? memoFor(encoding) : null;
+  const known = memo?.get(text);
+  if (known !== undefined) {
+    budget.record(text.length, known);
+    return { tokens: known, upperBound: known, exact: true };
+  }
   let exact = counter !== undefined;
   // First use of an encoding: load it for the next counts; this one uses another encoding, or estimates.
   if (!exact) loadEncoding(encoding).catch(() => undefined);
@@ -133,7 +169,10 @@ export function countText(text: string, options: CountOptions = {}): TokenCount 
       tokens += n;
       position = end;
     }
-  if (position === text.length) return { tokens, upperBound: exact ? tokens : Math.max(tokens, bytes(text)), exact };
+  if (position === text.length) {
+    if (exact) memo?.set(text, tokens);
+    return { tokens, upperBound: exact ? tokens : Math.max(tokens, bytes(text)), exact };
+  }
   exact = false;
   const rest = text.length - position;
   return {

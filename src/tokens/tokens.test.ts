@@ -222,6 +222,35 @@ void describe('countChatPrompt equals the reference encoder', () => {
 });
 
 void describe('countText', () => {
+  void it('remembers the exact count of a long text: a resent history costs no work budget the next time', () => {
+    const history = `A system prompt that every turn of a conversation sends again, ${'word '.repeat(200)}#${Math.random()}`;
+    const spent = (): WorkBudget => new WorkBudget(-1);
+    const remember = true;
+    assert.equal(countText(history, { budget: spent(), remember }).exact, false, 'not counted yet: an estimate');
+    const first = countText(history, { budget: new WorkBudget(60_000), remember });
+    assert.equal(first.exact, true);
+    assert.equal(first.tokens, encodeO200k(history).length);
+    assert.deepEqual(countText(history, { budget: spent(), remember }), first, 'remembered: exact without spending');
+    assert.equal(countText(history, { budget: spent() }).exact, false, 'only where asked');
+    const short = `short ${Math.random()}`;
+    countText(short, { budget: new WorkBudget(60_000), remember });
+    assert.equal(countText(short, { budget: spent(), remember }).exact, false, 'short texts are counted, not kept');
+    // A chat prompt remembers everything but its newest message.
+    const prompt = (latest: string): Pick<ChatRequest, 'messages'> => ({
+      messages: [
+        { role: 'system', content: history },
+        { role: 'user', content: latest },
+      ],
+    });
+    const exact = countChatPrompt(prompt('hi'), { budget: new WorkBudget(60_000) });
+    const again = countChatPrompt(prompt('hi'), { budget: spent() });
+    // With no budget left, only the short parts are estimated (bytes as their bound): the history's
+    // count is the remembered one (estimating it would add ~1,000 to the bound).
+    const extra = again.upperBound - exact.upperBound;
+    assert.ok(extra > 0 && extra < 20, `bound ${again.upperBound} vs exact ${exact.upperBound}`);
+    assert.equal(again.exact, false, 'the newest message is counted afresh');
+  });
+
   void it('equals encode() on real documents, cut into bounded segments', () => {
     // Frozen copies (README and docs/mock.md as of an earlier commit) and the lock file: documents that
     // change under the test would move its target. A run of 128+ characters without whitespace (a
