@@ -155,9 +155,48 @@ export class ChunkBatch {
   }
 }
 
-/** The stream, chunk by chunk: what library callers iterate. */
-export async function* chunksOf(batches: AsyncIterable<ChunkBatch>): AsyncGenerator<ChatChunk> {
-  for await (const batch of batches) yield* batch.chunks();
+/**
+ * The stream, chunk by chunk: what library callers iterate. Stopping it (`return()`, `break`)
+ * stops the batches' iterator even before the first chunk was asked for. The stages above the
+ * commit point are async generators, which ignore a `return()` before their first `next()`, so
+ * an unread stream is first stepped once — its first batch is already in memory (the commit
+ * point read it) — and then stopped: the upstream is released and the call settled either way.
+ */
+export function chunksOf(batches: AsyncIterable<ChunkBatch>): AsyncIterableIterator<ChatChunk> {
+  const source = batches[Symbol.asyncIterator]();
+  let pending: ChatChunk[] = [];
+  let index = 0;
+  let done = false;
+  let started = false;
+  const iterator: AsyncIterableIterator<ChatChunk> = {
+    async next(): Promise<IteratorResult<ChatChunk>> {
+      while (index >= pending.length) {
+        if (done) return { done: true, value: undefined };
+        started = true;
+        const step = await source.next();
+        if (step.done) {
+          done = true;
+          return { done: true, value: undefined };
+        }
+        pending = step.value.chunks();
+        index = 0;
+      }
+      return { done: false, value: pending[index++]! };
+    },
+    async return(): Promise<IteratorResult<ChatChunk>> {
+      if (!done) {
+        done = true;
+        pending = [];
+        if (!started) await source.next().catch(() => undefined);
+        await source.return?.();
+      }
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 /** A stream of one batch per chunk (adapters that produce chunks one at a time). */

@@ -56,4 +56,29 @@ void describe('library chatStream()', () => {
       await gateway.close();
     }
   });
+
+  void it('a stream stopped before its first chunk still settles its call and releases the upstream', async () => {
+    const summaries: CallSummary[] = [];
+    const gateway = await createGateway({
+      config: {
+        storage: { url: 'sqlite::memory:' },
+        providers: { mock: { type: 'mock' } },
+        models: { m: { deployments: [{ provider: 'mock', model: 'mock-1' }] } },
+      },
+      logger: pino({ level: 'silent' }),
+      observers: [(summary) => summaries.push(summary)],
+    });
+    try {
+      const stream = await gateway.chatStream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+      await stream[Symbol.asyncIterator]().return?.();
+      assert.equal(summaries.length, 1, 'settled once');
+      assert.equal(summaries[0]!.outcome, 'truncated');
+      // And a stream left after its first chunk, with break.
+      for await (const _chunk of await gateway.chatStream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }))
+        break;
+      assert.equal(summaries.length, 2);
+    } finally {
+      await gateway.close();
+    }
+  });
 });
