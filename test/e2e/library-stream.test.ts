@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { createGateway } from '../../src/gateway.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
 import type { ChatChunk } from '../../src/core/types.js';
 import type { CallSummary } from '../../src/observability/call-summary.js';
 
@@ -14,18 +14,24 @@ async function collect(chunks: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
   return out;
 }
 
+/** A library gateway on the mock, with every call's summary collected. */
+async function start(): Promise<{ gateway: Gateway; summaries: CallSummary[] }> {
+  const summaries: CallSummary[] = [];
+  const gateway = await createGateway({
+    config: {
+      storage: { url: 'sqlite::memory:' },
+      providers: { mock: { type: 'mock' } },
+      models: { m: { deployments: [{ provider: 'mock', model: 'mock-1' }] } },
+    },
+    logger: pino({ level: 'silent' }),
+    observers: [(summary) => summaries.push(summary)],
+  });
+  return { gateway, summaries };
+}
+
 void describe('library chatStream()', () => {
   void it('yields no usage chunk and no usage keys without include_usage; exactly one with it; the ledger has usage either way', async () => {
-    const summaries: CallSummary[] = [];
-    const gateway = await createGateway({
-      config: {
-        storage: { url: 'sqlite::memory:' },
-        providers: { mock: { type: 'mock' } },
-        models: { m: { deployments: [{ provider: 'mock', model: 'mock-1' }] } },
-      },
-      logger: pino({ level: 'silent' }),
-      observers: [(summary) => summaries.push(summary)],
-    });
+    const { gateway, summaries } = await start();
     try {
       const messages = [{ role: 'user', content: 'Say something short.' }];
       const silent = await collect(await gateway.chatStream({ model: 'm', messages }));
@@ -58,16 +64,7 @@ void describe('library chatStream()', () => {
   });
 
   void it('a stream stopped before its first chunk still settles its call and releases the upstream', async () => {
-    const summaries: CallSummary[] = [];
-    const gateway = await createGateway({
-      config: {
-        storage: { url: 'sqlite::memory:' },
-        providers: { mock: { type: 'mock' } },
-        models: { m: { deployments: [{ provider: 'mock', model: 'mock-1' }] } },
-      },
-      logger: pino({ level: 'silent' }),
-      observers: [(summary) => summaries.push(summary)],
-    });
+    const { gateway, summaries } = await start();
     try {
       const stream = await gateway.chatStream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
       await stream[Symbol.asyncIterator]().return?.();
