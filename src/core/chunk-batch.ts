@@ -1,4 +1,5 @@
 import { isPreamble } from './chunks.js';
+import { GatewayError } from './errors.js';
 import type { ChatChunk, Usage } from './types.js';
 
 /**
@@ -51,11 +52,18 @@ export class ChunkBatch {
     return this.objects.length;
   }
 
-  /** Chunk `i`, parsed on first use. */
+  /**
+   * Chunk `i`, parsed on first use. A frame that passed the relay's cheap check but is not JSON
+   * throws `upstream_error` (a malformed stream event), as it would have where it arrived.
+   */
   chunk(i: number): ChatChunk {
     let chunk = this.objects[i];
     if (chunk === undefined) {
-      chunk = JSON.parse(this.texts[i]!) as ChatChunk;
+      try {
+        chunk = JSON.parse(this.texts[i]!) as ChatChunk;
+      } catch {
+        throw new GatewayError('upstream_error', 'upstream sent a malformed stream event');
+      }
       this.objects[i] = chunk;
     }
     return chunk;

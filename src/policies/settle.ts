@@ -10,6 +10,19 @@ export interface SettleOptions {
   price?: (call: GatewayCall, ctx: CallContext) => void;
 }
 
+/** The streamed text of `batches` into `parts`, for a local count; a frame that is not JSON counts nothing. */
+function readText(batches: readonly ChunkBatch[], parts: string[]): void {
+  for (const batch of batches) {
+    for (let i = 0; i < batch.size; i++) {
+      try {
+        for (const text of batch.slice(i, i + 1).outputText()) parts.push(text);
+      } catch {
+        // malformed: already the stream's error if a stage read it; nothing to count
+      }
+    }
+  }
+}
+
 /** Characters of unparsed stream text kept for a local token count before it is read as it comes. */
 const KEEP_CHARS = 1 << 20;
 
@@ -66,7 +79,7 @@ export function settle(observers: readonly CallObserver[], options: SettleOption
           kept.push(batch);
           keptChars += batch.textLength();
           if (keptChars > KEEP_CHARS) {
-            for (const held of kept.splice(0)) record.outputParts.push(...held.outputText());
+            readText(kept.splice(0), record.outputParts);
             keptChars = 0;
           }
         }
@@ -87,7 +100,7 @@ export function settle(observers: readonly CallObserver[], options: SettleOption
         record.outcome = ctx.signal.aborted ? 'aborted' : 'truncated';
         if (ctx.signal.aborted) record.status = 499;
       }
-      if (record.usage === null) for (const held of kept) record.outputParts.push(...held.outputText());
+      if (record.usage === null) readText(kept, record.outputParts);
       finish(call, ctx);
     }
   }
