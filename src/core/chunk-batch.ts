@@ -1,5 +1,6 @@
 import { isPreamble } from './chunks.js';
 import { GatewayError } from './errors.js';
+import { hasKey, hasObjectAt, isJsonObjectText } from './json-scan.js';
 import type { ChatChunk, Usage } from './types.js';
 
 /**
@@ -217,41 +218,9 @@ export async function* batchesOf(chunks: AsyncIterable<ChatChunk>): AsyncGenerat
  * catches a frame cut short, the corruption a relay sees. Deeper damage inside the braces is
  * caught by whichever stage parses the chunk, or by the client.
  */
-export function isChunkJson(text: string): boolean {
-  const trimmed = text.charCodeAt(0) === 0x7b && text.charCodeAt(text.length - 1) === 0x7d ? text : text.trim();
-  return trimmed.charCodeAt(0) === 0x7b && trimmed.charCodeAt(trimmed.length - 1) === 0x7d;
-}
+export const isChunkJson = isJsonObjectText;
 
-/** Whether the JSON text has the key (quoted, e.g. `"error"`) followed by `:`; see the class comment on escaping. */
-export function hasKey(text: string, quotedKey: string): boolean {
-  return valueAt(text, quotedKey) >= 0;
-}
-
-/** Whether the key's value is an object (`"usage":{`), whitespace allowed. */
-function hasObjectAt(text: string, quotedKey: string): boolean {
-  const at = valueAt(text, quotedKey);
-  return at >= 0 && text.charCodeAt(at) === 0x7b;
-}
-
-/** Index of the value after `quotedKey` and its colon, or -1. */
-function valueAt(text: string, quotedKey: string): number {
-  let from = 0;
-  for (;;) {
-    const at = text.indexOf(quotedKey, from);
-    if (at < 0) return -1;
-    const i = skipSpace(text, at + quotedKey.length);
-    if (text.charCodeAt(i) === 0x3a /* : */) return skipSpace(text, i + 1);
-    from = at + 1;
-  }
-}
-
-function skipSpace(text: string, i: number): number {
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return i;
-    i++;
-  }
-}
+export { hasKey };
 
 const NULL_USAGE = '"usage":null';
 

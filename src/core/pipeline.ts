@@ -28,7 +28,12 @@ export type GatewayCall =
  * stage reads them), so a stage costs one step per read, not per chunk.
  */
 export type GatewayResult =
-  | { readonly kind: 'chat'; readonly response: ChatResponse }
+  | {
+      readonly kind: 'chat';
+      readonly response: ChatResponse;
+      /** The upstream's JSON text of `response`, relayed as it came (`core/chat-result.ts`); absent when built here. */
+      readonly json?: string;
+    }
   | { readonly kind: 'stream'; readonly batches: AsyncIterable<ChunkBatch> }
   | { readonly kind: 'embeddings'; readonly response: EmbeddingResponse };
 

@@ -2,6 +2,7 @@ import type { CallContext } from '../core/context.js';
 import { type GatewayError, toGatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult, Handler, Policy } from '../core/pipeline.js';
 import type { ChunkBatch } from '../core/chunk-batch.js';
+import { chatUsage } from '../core/chat-result.js';
 import { summarize, type CallObserver } from '../observability/call-summary.js';
 import { estimateMissingUsage } from '../tokens/estimate-usage.js';
 
@@ -120,11 +121,18 @@ export function settle(observers: readonly CallObserver[], options: SettleOption
         }
         if (result.kind === 'stream') return { kind: 'stream', batches: observe(call, result.batches, ctx) };
         ctx.record.firstByteAt = ctx.clock.now();
-        const usage = result.response.usage;
+        const usage = result.kind === 'chat' ? chatUsage(result) : result.response.usage;
         ctx.record.usage = usage ? { completion_tokens: 0, ...usage } : null;
         if (!usage && result.kind === 'chat') {
-          for (const choice of result.response.choices)
-            if (choice.message.content) ctx.record.outputParts.push(choice.message.content);
+          try {
+            // No usage reported: the answer's text is counted locally (this parses a relayed answer).
+            for (const choice of result.response.choices ?? [])
+              if (choice.message?.content) ctx.record.outputParts.push(choice.message.content);
+          } catch (err) {
+            const error = fail(ctx, err);
+            finish(call, ctx);
+            throw error;
+          }
         }
         finish(call, ctx);
         return result;

@@ -14,6 +14,12 @@ export interface Provider {
   readonly kind: string;
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse>;
   /**
+   * For adapters whose upstream speaks the canonical (OpenAI) wire: the answer as the upstream's
+   * JSON text, checked to be a whole object but not parsed, so it can be relayed as bytes
+   * (`core/chat-result.ts`). The router prefers it to `chat` when present.
+   */
+  chatJson?(req: ChatRequest, ctx: CallContext): Promise<string>;
+  /**
    * Resolves once the upstream accepted the call (2xx, headers read): the commit point.
    * Retry and fallback may act before it; errors after it come out of the iterator as
    * GatewayErrors. Breaking out of the iteration releases the upstream connection. The stream

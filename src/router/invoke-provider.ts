@@ -1,4 +1,5 @@
 import type { CallContext } from '../core/context.js';
+import { relayedChat } from '../core/chat-result.js';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayCall, GatewayResult, Handler } from '../core/pipeline.js';
 import type { ChatRequest, Deployment, EmbeddingRequest } from '../core/types.js';
@@ -35,6 +36,8 @@ export function invokeProvider(provider: Provider, deployment: Deployment): Hand
       case 'chat': {
         const request = withOutputCap(requestFor(call.request, deployment), call.outputCaps?.get(deployment.id));
         if (call.stream) return { kind: 'stream', batches: await provider.chatStream(request, ctx) };
+        // An OpenAI-wire upstream's answer stays its bytes until something reads it.
+        if (provider.chatJson) return relayedChat(await provider.chatJson(request, ctx), provider.id);
         return { kind: 'chat', response: await provider.chat(request, ctx) };
       }
       case 'embeddings': {

@@ -21,6 +21,7 @@ const frames = (events: AnthropicStreamEvent[]): string => events.map((event) =>
 export const anthropicWire: WireFormat = {
   errorBody: (error, requestId) => toAnthropicError(error, requestId),
   body: (response) => toAnthropicMessage(response as ChatResponse),
+  relaysJson: false,
   stream(requestId): StreamFormat {
     const encoder = createStreamEncoder();
     return {

@@ -150,7 +150,13 @@ export function serveGateway(gateway: InternalGateway): HttpServer {
         });
         return;
       }
-      await reply.headers({ ...headers, ...ctx.responseHeaders }).send(wire.body(result.response));
+      reply.headers({ ...headers, ...ctx.responseHeaders });
+      if (result.kind === 'chat' && result.json !== undefined && wire.relaysJson) {
+        // The upstream's answer as it came: never parsed or serialised again on the way through.
+        await reply.type('application/json; charset=utf-8').send(result.json);
+        return;
+      }
+      await reply.send(wire.body(result.response));
     } finally {
       lifecycle.requestFinished();
     }

@@ -12,6 +12,8 @@ export interface WireFormat {
   errorBody(error: GatewayError, requestId: string): unknown;
   /** The body of a whole (non-stream) answer. */
   body(response: ChatResponse | EmbeddingResponse): unknown;
+  /** Whether an answer the upstream sent in this dialect is relayed as its bytes (`GatewayResult.json`). */
+  readonly relaysJson: boolean;
   /** A fresh format for one stream. */
   stream(requestId: string): StreamFormat;
   /** Headers on every answer of the route, errors included. */
@@ -24,6 +26,7 @@ export interface WireFormat {
 export const openaiWire: WireFormat = {
   errorBody: (error) => error.toJSON(),
   body: (response) => response,
+  relaysJson: true,
   stream: () => openaiStreamFormat,
   headers: () => ({}),
   requestHeaders: (headers) => headers,

@@ -2,6 +2,7 @@ import type { OpenAIProviderConfig } from '../schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import { ChunkBatch, hasKey, isChunkJson } from '../../core/chunk-batch.js';
+import { isJsonObjectText } from '../../core/json-scan.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
 import { mapTransportError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
@@ -30,19 +31,25 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
   const limitField = outputLimitFieldFor(config.outputLimitField, config.baseUrl);
   const toWire = (req: ChatRequest): ChatRequest => withOutputLimitField(req, limitField(req.model));
 
-  async function readJson<T>(response: UpstreamReply, ctx: CallContext): Promise<T> {
-    let text: string;
+  async function readText(response: UpstreamReply, ctx: CallContext): Promise<string> {
     try {
-      text = await response.text();
+      return await response.text();
     } catch (err) {
       throw mapTransportError(id, err, ctx.signal);
     }
+  }
+
+  const malformed = (response: UpstreamReply, text: string): GatewayError =>
+    new GatewayError('upstream_error', `${id}: upstream sent malformed JSON (${text.length} bytes)`, {
+      upstreamStatus: response.statusCode,
+    });
+
+  async function readJson<T>(response: UpstreamReply, ctx: CallContext): Promise<T> {
+    const text = await readText(response, ctx);
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new GatewayError('upstream_error', `${id}: upstream sent malformed JSON (${text.length} bytes)`, {
-        upstreamStatus: response.statusCode,
-      });
+      throw malformed(response, text);
     }
   }
 
@@ -51,6 +58,10 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
     kind: 'openai',
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+      return JSON.parse(await this.chatJson!(req, ctx)) as ChatResponse;
+    },
+
+    async chatJson(req: ChatRequest, ctx: CallContext): Promise<string> {
       const response = await post(
         '/chat/completions',
         () => {
@@ -59,7 +70,9 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
         },
         ctx,
       );
-      return readJson<ChatResponse>(response, ctx);
+      const text = await readText(response, ctx);
+      if (!isJsonObjectText(text)) throw malformed(response, text);
+      return text;
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChunkBatch>> {
