@@ -102,9 +102,11 @@ describe('slow uploads (real process, raw sockets)', () => {
       const error = JSON.parse(answers[0]!.body) as { error: { code: string; type: string } };
       assert.equal(error.error.type, 'authentication_error');
 
-      // Memory: whatever the uploads cost is given back (no body was ever buffered).
+      // Memory: whatever the uploads cost is given back (no body was ever buffered). Buffering them
+      // costs 100 × ~4 MiB (main at 7d8e310: 264 → 602 MB); a process that buffers nothing still
+      // keeps some heap it grew (seen: +32 MB with two suites running at once), hence 64 MB.
       let after = rssMb(pid);
-      for (let i = 0; i < 50 && after - baseline > 20; i++) {
+      for (let i = 0; i < 50 && after - baseline > 64; i++) {
         await sleep(200);
         after = rssMb(pid);
       }
@@ -113,7 +115,7 @@ describe('slow uploads (real process, raw sockets)', () => {
           `RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} → ${after.toFixed(0)} MB`,
       );
       assert.ok(slowest <= requestTimeoutMs + 2_500, `a connection lived ${slowest} ms after its 401`);
-      assert.ok(after - baseline <= 20, `RSS ${baseline.toFixed(0)} → ${after.toFixed(0)} MB`);
+      assert.ok(after - baseline <= 64, `RSS ${baseline.toFixed(0)} → ${after.toFixed(0)} MB`);
     } finally {
       proc.kill('SIGKILL');
       await proc.exited;
