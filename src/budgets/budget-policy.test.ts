@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spyOnJsonParse } from '../../test/helpers/json-parse-spy.js';
 import { ChunkBatch, chunksOf } from '../core/chunk-batch.js';
 import { describe, it } from 'node:test';
 import pino from 'pino';
@@ -214,19 +215,12 @@ void describe('budget policy', () => {
     const call: GatewayCall = { ...chat('small', 5), stream: true, includeUsage: false } as GatewayCall;
     const result = await policy.wrap(upstream)(call, context());
     if (result.kind !== 'stream') throw new Error('a stream expected');
-    const parse = JSON.parse;
-    let parses = 0;
-    JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
-      parses++;
-      return parse(text, reviver);
-    }) as typeof JSON.parse;
-    let sse = '';
-    try {
-      for await (const batch of result.batches) sse += batch.toSse();
-    } finally {
-      JSON.parse = parse;
-    }
-    assert.equal(parses, 0);
+    const { value: sse, parsed } = await spyOnJsonParse(async () => {
+      let text = '';
+      for await (const batch of result.batches) text += batch.toSse();
+      return text;
+    });
+    assert.equal(parsed.length, 0);
     assert.equal(sse.split('data: ').length - 1, 100);
   });
 

@@ -217,8 +217,7 @@ async function* meter(
   let allowed = outputAllowance(reservation.amountMicros, estimate);
   for await (const batch of batches) {
     const before = counter.clone();
-    const parts = batch.outputText();
-    counter.add(parts.length === 1 ? parts[0]! : parts.join(''));
+    counter.add(batch.outputText().join(''));
     if (counter.tokens > allowed) {
       const extraTokens = counter.tokens - allowed + EXTEND_STEP_TOKENS;
       const extra = costMicros({ input: 0, cachedInput: 0, cacheWrite: 0, output: extraTokens }, estimate.price);
@@ -232,8 +231,7 @@ async function* meter(
         );
       }
       allowed = outputAllowance(reservation.amountMicros, estimate);
-    } else if (ctx.clock.wallNow() - reservation.renewedAt > RENEW_EVERY_MS) {
-      // A long stream keeps its reservation alive (it would otherwise expire as if orphaned).
+    } else if (renewalDue(reservation, ctx)) {
       await service.extend(reservation, 0);
     }
     yield batch;
@@ -245,7 +243,7 @@ function isCapped(call: GatewayCall): boolean {
   return call.kind === 'chat' && (hasOutputLimit(call.request) || call.outputCaps !== undefined);
 }
 
-/** A long stream's reservation renewed (it would otherwise expire as if orphaned); nothing read. */
+/** A long stream's reservation renewed as it flows; nothing read. */
 async function* keepAlive(
   batches: AsyncIterable<ChunkBatch>,
   { reservation }: Held,
@@ -253,20 +251,22 @@ async function* keepAlive(
   ctx: CallContext,
 ): AsyncGenerator<ChunkBatch> {
   for await (const batch of batches) {
-    if (ctx.clock.wallNow() - reservation.renewedAt > RENEW_EVERY_MS) await service.extend(reservation, 0);
+    if (renewalDue(reservation, ctx)) await service.extend(reservation, 0);
     yield batch;
   }
+}
+
+/** Whether a long stream must renew its reservation now (else it would expire as if orphaned). */
+function renewalDue(reservation: Reservation, ctx: CallContext): boolean {
+  return ctx.clock.wallNow() - reservation.renewedAt > RENEW_EVERY_MS;
 }
 
 /** How many of the batch's chunks fit in `allowed` tokens, counting on from `counter` (the stream before the batch). */
 function chunksWithin(batch: ChunkBatch, counter: StreamTokenCounter, allowed: number): number {
   for (let i = 0; i < batch.size; i++) {
-    counter.add(
-      batch
-        .slice(i, i + 1)
-        .outputText()
-        .join(''),
-    );
+    const parts: string[] = [];
+    batch.textOf(i, parts);
+    counter.add(parts.join(''));
     if (counter.tokens > allowed) return i;
   }
   return batch.size;

@@ -76,18 +76,25 @@ end
 redis.call('SET', KEYS[1], 'held', 'PX', ttl)
 return cjson.encode({ s = 'ok', st = standings(2, 2, n), over = over })`);
 
+/** Takes reservation `id` off counter `c` (its held amount out of `reserved`) and off its expiry set `z`. */
+const DROP_HOLD = `
+local function drop_hold(c, z, id)
+  local held = redis.call('HGET', c, 'r:' .. id)
+  if held then
+    redis.call('HINCRBY', c, 'reserved', -tonumber(held))
+    redis.call('HDEL', c, 'r:' .. id)
+  end
+  redis.call('ZREM', z, id)
+end
+`;
+
 /** KEYS: R, then C and Z per counter. ARGV: id, actual, settled ttl ms, n. */
-export const SETTLE = script(`${STANDINGS}
+export const SETTLE = script(`${STANDINGS}${DROP_HOLD}
 local id, n = ARGV[1], tonumber(ARGV[4])
 if redis.call('GET', KEYS[1]) ~= 'settled' then
   for i = 1, n do
-    local c, z = KEYS[2 * i], KEYS[2 * i + 1]
-    local held = redis.call('HGET', c, 'r:' .. id)
-    if held then
-      redis.call('HINCRBY', c, 'reserved', -tonumber(held))
-      redis.call('HDEL', c, 'r:' .. id)
-    end
-    redis.call('ZREM', z, id)
+    local c = KEYS[2 * i]
+    drop_hold(c, KEYS[2 * i + 1], id)
     -- A counter Redis lost stays unknown: it is reseeded from the ledger, which has this call.
     if redis.call('HEXISTS', c, 'spent') == 1 then redis.call('HINCRBY', c, 'spent', ARGV[2]) end
   end
@@ -96,17 +103,9 @@ end
 return cjson.encode({ st = standings(2, 2, n) })`);
 
 /** KEYS: R, then C and Z per counter. ARGV: id, n. */
-export const RELEASE = script(`
+export const RELEASE = script(`${DROP_HOLD}
 local id, n = ARGV[1], tonumber(ARGV[2])
-for i = 1, n do
-  local c, z = KEYS[2 * i], KEYS[2 * i + 1]
-  local held = redis.call('HGET', c, 'r:' .. id)
-  if held then
-    redis.call('HINCRBY', c, 'reserved', -tonumber(held))
-    redis.call('HDEL', c, 'r:' .. id)
-  end
-  redis.call('ZREM', z, id)
-end
+for i = 1, n do drop_hold(KEYS[2 * i], KEYS[2 * i + 1], id) end
 if redis.call('GET', KEYS[1]) ~= 'settled' then redis.call('DEL', KEYS[1]) end
 return 1`);
 

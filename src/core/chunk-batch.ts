@@ -1,6 +1,6 @@
 import { isPreamble } from './chunks.js';
 import { GatewayError } from './errors.js';
-import { hasKey, hasObjectAt, isJsonObjectText } from './json-scan.js';
+import { hasObjectAt } from './json-scan.js';
 import type { ChatChunk, Usage } from './types.js';
 
 /**
@@ -32,7 +32,7 @@ export class ChunkBatch {
     return new ChunkBatch(new Array<undefined>(chunks.length).fill(undefined), [...chunks]);
   }
 
-  /** A batch of chunk JSON texts as an upstream sent them (see `isChunkJson` for the check the caller owes). */
+  /** A batch of chunk JSON texts as an upstream sent them (the caller owes `isJsonObjectText` of each). */
   static fromJson(texts: readonly string[]): ChunkBatch {
     return new ChunkBatch(texts, new Array<undefined>(texts.length).fill(undefined));
   }
@@ -145,15 +145,18 @@ export class ChunkBatch {
   /** The text this batch streams (content, refusals, tool-call arguments), for counting tokens locally. */
   outputText(): string[] {
     const parts: string[] = [];
-    for (let i = 0; i < this.size; i++) {
-      for (const choice of this.chunk(i).choices) {
-        const delta = choice.delta;
-        if (typeof delta.content === 'string' && delta.content !== '') parts.push(delta.content);
-        if (typeof delta.refusal === 'string' && delta.refusal !== '') parts.push(delta.refusal);
-        for (const call of delta.tool_calls ?? []) if (call.function?.arguments) parts.push(call.function.arguments);
-      }
-    }
+    for (let i = 0; i < this.size; i++) this.textOf(i, parts);
     return parts;
+  }
+
+  /** The text chunk `i` streams, appended to `parts` (parses the chunk). */
+  textOf(i: number, parts: string[]): void {
+    for (const choice of this.chunk(i).choices) {
+      const delta = choice.delta;
+      if (typeof delta.content === 'string' && delta.content !== '') parts.push(delta.content);
+      if (typeof delta.refusal === 'string' && delta.refusal !== '') parts.push(delta.refusal);
+      for (const call of delta.tool_calls ?? []) if (call.function?.arguments) parts.push(call.function.arguments);
+    }
   }
 
   /** Characters of JSON text this batch holds (objects not counted): what keeping it costs. */
@@ -207,20 +210,6 @@ export function chunksOf(batches: AsyncIterable<ChunkBatch>): AsyncIterableItera
   };
   return iterator;
 }
-
-/** A stream of one batch per chunk (adapters that produce chunks one at a time). */
-export async function* batchesOf(chunks: AsyncIterable<ChatChunk>): AsyncGenerator<ChunkBatch> {
-  for await (const chunk of chunks) yield ChunkBatch.of([chunk]);
-}
-
-/**
- * A cheap check that a data line is a whole JSON object (starts with `{`, ends with `}`): it
- * catches a frame cut short, the corruption a relay sees. Deeper damage inside the braces is
- * caught by whichever stage parses the chunk, or by the client.
- */
-export const isChunkJson = isJsonObjectText;
-
-export { hasKey };
 
 const NULL_USAGE = '"usage":null';
 

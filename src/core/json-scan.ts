@@ -4,7 +4,11 @@
  * is escaped, so an unescaped `"usage":` can only be a key (of some object in the text).
  */
 
-/** Starts with `{` and ends with `}` (surrounding whitespace allowed): not cut short. */
+/**
+ * Starts with `{` and ends with `}` (surrounding whitespace allowed): the cheap check that a frame
+ * or a body was not cut short, the corruption a relay sees. Damage inside the braces is caught
+ * wherever the text is parsed, or by the client.
+ */
 export function isJsonObjectText(text: string): boolean {
   const trimmed = text.charCodeAt(0) === 0x7b && text.charCodeAt(text.length - 1) === 0x7d ? text : text.trim();
   return trimmed.charCodeAt(0) === 0x7b && trimmed.charCodeAt(trimmed.length - 1) === 0x7d;

@@ -16,12 +16,21 @@ function readText(batches: readonly ChunkBatch[], parts: string[]): void {
   for (const batch of batches) {
     for (let i = 0; i < batch.size; i++) {
       try {
-        for (const text of batch.slice(i, i + 1).outputText()) parts.push(text);
+        batch.textOf(i, parts);
       } catch {
         // malformed: already the stream's error if a stage read it; nothing to count
       }
     }
   }
+}
+
+/** What a whole answer tells the record: its usage, else its text (to count locally; parses a relayed answer). */
+function answered(result: Exclude<GatewayResult, { kind: 'stream' }>, record: CallContext['record']): void {
+  const usage = result.kind === 'chat' ? chatUsage(result) : result.response.usage;
+  record.usage = usage ? { completion_tokens: 0, ...usage } : null;
+  if (usage || result.kind !== 'chat') return;
+  for (const choice of result.response.choices ?? [])
+    if (choice.message?.content) record.outputParts.push(choice.message.content);
 }
 
 /** Characters of unparsed stream text kept for a local token count before it is read as it comes. */
@@ -114,25 +123,14 @@ export function settle(observers: readonly CallObserver[], options: SettleOption
         let result: GatewayResult;
         try {
           result = await next(call, ctx);
+          if (result.kind === 'stream') return { kind: 'stream', batches: observe(call, result.batches, ctx) };
+          ctx.record.firstByteAt = ctx.clock.now();
+          answered(result, ctx.record);
         } catch (err) {
+          // The call failed, or its answer could not be read (a relayed body broken inside its braces).
           const error = fail(ctx, err);
           finish(call, ctx);
           throw error;
-        }
-        if (result.kind === 'stream') return { kind: 'stream', batches: observe(call, result.batches, ctx) };
-        ctx.record.firstByteAt = ctx.clock.now();
-        const usage = result.kind === 'chat' ? chatUsage(result) : result.response.usage;
-        ctx.record.usage = usage ? { completion_tokens: 0, ...usage } : null;
-        if (!usage && result.kind === 'chat') {
-          try {
-            // No usage reported: the answer's text is counted locally (this parses a relayed answer).
-            for (const choice of result.response.choices ?? [])
-              if (choice.message?.content) ctx.record.outputParts.push(choice.message.content);
-          } catch (err) {
-            const error = fail(ctx, err);
-            finish(call, ctx);
-            throw error;
-          }
         }
         finish(call, ctx);
         return result;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { burst } from '../helpers/burst.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,23 +173,7 @@ void describe('tollgate serve --workers 2 (real processes)', () => {
         }
         assert.equal(knows.size, 2, `workers quoting ${budgetId}: ${[...knows].join(',')}`);
 
-        const responses = await Promise.all(
-          Array.from({ length: 200 }, (_, i) =>
-            fetch(`${base}/v1/chat/completions`, {
-              method: 'POST',
-              headers: {
-                'content-type': 'application/json',
-                'x-request-id': `w-${i}`,
-                authorization: `Bearer ${created.body.key}`,
-              },
-              body: JSON.stringify(body),
-            }).then(async (res) => ({
-              status: res.status,
-              worker: res.headers.get('x-tollgate-worker'),
-              code: ((await res.json()) as { error?: { code: string } }).error?.code,
-            })),
-          ),
-        );
+        const responses = await burst([base], 200, created.body.key, body, 'w');
         const ok = responses.filter((r) => r.status === 200).length;
         const refused = responses.filter((r) => r.status === 429);
         assert.equal(
@@ -200,7 +185,7 @@ void describe('tollgate serve --workers 2 (real processes)', () => {
             .join(',') + `\n${warnings(primary.output())}`,
         );
         assert.ok(refused.every((r) => r.code === 'budget_exceeded'));
-        const byWorker = (w: string) => responses.filter((r) => r.worker === w).length;
+        const byWorker = (w: string) => responses.filter((r) => r.headers.get('x-tollgate-worker') === w).length;
         assert.equal(byWorker('1') + byWorker('2'), 200, 'every answer names its worker');
         assert.ok(byWorker('1') > 0 && byWorker('2') > 0, `both workers served: ${byWorker('1')}/${byWorker('2')}`);
 

@@ -18,8 +18,8 @@ import { validateChatRequest, validateEmbeddingRequest, type MockInvalid } from 
  * behaviour (both go through providers/http/map-upstream-error.ts). Faults and timing can be
  * set per request with `x-mock-*` headers on the incoming request (`ctx.headers`).
  *
- * Like the openai provider, `chatStream` always produces the usage chunk; the server drops it
- * when the client did not ask for it.
+ * Like the openai provider, `chatStream` always produces the usage chunk; the client-usage
+ * policy removes it when the client did not ask for it.
  *
  * @example const mock = createMockProvider('mock', providerSchema.parse({ type: 'mock' }) as MockProviderConfig);
  *   const res = await mock.chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, ctx);

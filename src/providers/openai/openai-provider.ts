@@ -1,8 +1,9 @@
 import type { OpenAIProviderConfig } from '../schema.js';
 import type { CallContext } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
-import { ChunkBatch, hasKey, isChunkJson } from '../../core/chunk-batch.js';
-import { isJsonObjectText } from '../../core/json-scan.js';
+import { relayedChat } from '../../core/chat-result.js';
+import { ChunkBatch } from '../../core/chunk-batch.js';
+import { hasKey, isJsonObjectText } from '../../core/json-scan.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../../core/types.js';
 import { mapTransportError } from '../http/map-upstream-error.js';
 import { readSse } from '../http/read-sse.js';
@@ -53,30 +54,32 @@ export function createOpenAIProvider(id: string, config: OpenAIProviderConfig): 
     }
   }
 
+  /** The answer as the upstream's text, checked to be a whole object (`Provider.chatJson`). */
+  async function chatJson(req: ChatRequest, ctx: CallContext): Promise<string> {
+    const response = await post(
+      '/chat/completions',
+      () => {
+        const { stream_options: _ignored, ...rest } = toWire(req);
+        return { ...rest, stream: false };
+      },
+      ctx,
+    );
+    const text = await readText(response, ctx);
+    if (!isJsonObjectText(text)) throw malformed(response, text);
+    return text;
+  }
+
   return {
     id,
     kind: 'openai',
+    chatJson,
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      return JSON.parse(await this.chatJson!(req, ctx)) as ChatResponse;
-    },
-
-    async chatJson(req: ChatRequest, ctx: CallContext): Promise<string> {
-      const response = await post(
-        '/chat/completions',
-        () => {
-          const { stream_options: _ignored, ...rest } = toWire(req);
-          return { ...rest, stream: false };
-        },
-        ctx,
-      );
-      const text = await readText(response, ctx);
-      if (!isJsonObjectText(text)) throw malformed(response, text);
-      return text;
+      return relayedChat(await chatJson(req, ctx), id).response;
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChunkBatch>> {
-      // Always ask for usage: the ledger needs it. The server strips it when the client did not ask.
+      // Always ask for usage: the ledger needs it. The client-usage policy removes it when the client did not ask.
       const response = await post(
         '/chat/completions',
         () => ({ ...toWire(req), stream: true, stream_options: { ...req.stream_options, include_usage: true } }),
@@ -119,7 +122,7 @@ async function* iterateChunks(
           done = true;
           break;
         }
-        fault = isChunkJson(data)
+        fault = isJsonObjectText(data)
           ? hasKey(data, '"error"')
             ? inBandError(id, data, redact)
             : null
